@@ -1,0 +1,20 @@
+package kittyspark.runtime.engine;
+
+import kittyspark.runtime.kv.KvSettings;
+
+/**
+ * One prompt to complete. The prompt is given as token ids (the caller tokenizes, so that
+ * chat templates and truncation stay outside the engine).
+ *
+ * @param id      the caller's key, echoed in the result
+ * @param prompt  token ids, at least one
+ * @param params  sampling parameters
+ * @param kv      the KV-cache mode for this sequence
+ */
+public record GenerationRequest(String id, int[] prompt, SamplingParams params, KvSettings kv) {
+    public GenerationRequest {
+        if (prompt == null || prompt.length == 0) {
+            throw new IllegalArgumentException("prompt must have at least one token");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package kittyspark.runtime.kv;
+
+/** Makes the KV cache of one sequence for a mode. */
+public final class KvCaches {
+    private KvCaches() {
+    }
+
+    public static KvCache create(KvSettings settings, KvGeometry geometry) {
+        return switch (settings.mode()) {
+            case FP16 -> new FullPrecisionKvCache(geometry);
+            case KIVI, KITTY -> throw new UnsupportedOperationException(
+                    "KV mode " + settings.mode().id() + " is not available yet");
+        };
+    }
+}
