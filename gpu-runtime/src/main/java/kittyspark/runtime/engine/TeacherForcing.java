@@ -19,10 +19,19 @@ public final class TeacherForcing {
     }
 
     /**
-     * @return per sequence, row-major logits {@code [tokens.length - prefill][vocab]}: row j
-     *         predicts token {@code prefill + j}
+     * @param logits  per sequence, row-major {@code [tokens.length - prefill][vocab]}: row j
+     *                predicts token {@code prefill + j}
+     * @param kvBytes per sequence, the KV bytes held once all but its last token were fed
      */
+    public record Run(List<float[]> logits, long[] kvBytes) {
+    }
+
+    /** @see #run */
     public static List<float[]> decodeLogits(Backend backend, KvSettings kv, List<int[]> sequences, List<Integer> prefill) {
+        return run(backend, kv, sequences, prefill).logits();
+    }
+
+    public static Run run(Backend backend, KvSettings kv, List<int[]> sequences, List<Integer> prefill) {
         int vocab = backend.config().vocabSize();
         int n = sequences.size();
         List<SequenceState> states = new ArrayList<>(n);
@@ -67,7 +76,11 @@ public final class TeacherForcing {
                 }
                 live = next;
             }
-            return out;
+            long[] bytes = new long[n];
+            for (int i = 0; i < n; i++) {
+                bytes[i] = states.get(i).kvBytes();
+            }
+            return new Run(out, bytes);
         } finally {
             states.forEach(SequenceState::release);
         }
