@@ -37,7 +37,10 @@ public final class KvEvaluation {
     }
 
     /** Results per mode, in the order given (fp16 is always measured, as the reference). */
-    public List<KvModeQuality> run(List<int[]> docs, List<KvSettings> modes, int prefill, ProgressListener progress) {
+    public record Report(List<KvModeQuality> modes, int nDocs, long nPositions) {
+    }
+
+    public Report run(List<int[]> docs, List<KvSettings> modes, int prefill, ProgressListener progress) {
         KvSettings fp16 = KvSettings.of(KvMode.FP16);
         int vocab = backend.config().vocabSize();
         KvGeometry g = backend.config().kvGeometry();
@@ -49,6 +52,7 @@ public final class KvEvaluation {
         for (int i = 0; i < sums.length; i++) {
             sums[i] = new Sums();
         }
+        int scoredDocs = 0;
         for (int from = 0; from < docs.size(); from += batch) {
             List<int[]> chunk = new ArrayList<>();
             List<Integer> prefills = new ArrayList<>();
@@ -61,6 +65,7 @@ public final class KvEvaluation {
             if (chunk.isEmpty()) {
                 continue;
             }
+            scoredDocs += chunk.size();
             List<float[]> ref = TeacherForcing.decodeLogits(backend, fp16, chunk, prefills);
             for (int m = 0; m < all.size(); m++) {
                 TeacherForcing.Run run = all.get(m).equals(fp16)
@@ -99,7 +104,7 @@ public final class KvEvaluation {
                     (double) s.top1 / s.positions, KvBits.pageBitsPerElement(all.get(m), g.headDim()),
                     8 * s.bytes / s.elements));
         }
-        return out;
+        return new Report(List.copyOf(out), scoredDocs, sums[0].positions);
     }
 
     /** Called after each batch of documents for each mode. */

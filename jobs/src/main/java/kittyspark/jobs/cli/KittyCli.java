@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CompleteCommand.class,
             ScoreCommand.class,
+            EvalKvCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class KittyCli implements Runnable {

@@ -34,7 +34,14 @@ public final class ModelOptions {
     }
 
     public KvSettings kvSettings() {
-        KvSettings s = KvSettings.parse(kv);
+        return withOverrides(KvSettings.parse(kv));
+    }
+
+    /** Applies --kv-boost-fraction and --kv-sink, when given, to a quantized mode. */
+    public KvSettings withOverrides(KvSettings s) {
+        if (!s.quantized()) {
+            return s;
+        }
         if (boostFraction != null) {
             s = s.withBoostFraction(boostFraction);
         }

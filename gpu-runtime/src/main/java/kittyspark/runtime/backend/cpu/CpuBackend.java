@@ -45,6 +45,11 @@ public final class CpuBackend implements Backend {
         return new CpuSequence(KvCaches.create(kv, config.kvGeometry()));
     }
 
+    /** A sequence over a cache the caller made (e.g. one that records what it is given). */
+    public SequenceState newSequence(KvCache cache) {
+        return new CpuSequence(cache);
+    }
+
     @Override
     public List<float[]> forward(List<ForwardInput> batch) {
         List<Transformer.Part> parts = new ArrayList<>(batch.size());
