@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
             CompleteCommand.class,
             ScoreCommand.class,
             EvalKvCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class KittyCli implements Runnable {
