@@ -1,6 +1,8 @@
 package kittyspark.runtime.engine;
 
+import kittyspark.kvquant.KvMemory;
 import kittyspark.runtime.kv.KvGeometry;
+import kittyspark.runtime.kv.QuantizedKvCache;
 import kittyspark.runtime.kv.KvSettings;
 
 /** KV bytes a sequence of a given length needs in a mode, for admission by memory budget. */
@@ -9,7 +11,10 @@ final class KvFootprint {
     }
 
     static long bytesFor(KvSettings kv, KvGeometry g, long tokens) {
-        // Full precision: keys and values, fp16, every layer. Quantized modes are bounded by it.
-        return tokens * g.numLayers() * g.kvWidth() * 2L * Short.BYTES;
+        if (!kv.quantized()) {
+            return tokens * g.numLayers() * g.kvWidth() * 2L * Short.BYTES;
+        }
+        return g.numLayers() * (long) g.numKvHeads()
+                * KvMemory.streamBytes(QuantizedKvCache.quantConfig(kv), g.headDim(), tokens);
     }
 }

@@ -8,8 +8,7 @@ public final class KvCaches {
     public static KvCache create(KvSettings settings, KvGeometry geometry) {
         return switch (settings.mode()) {
             case FP16 -> new FullPrecisionKvCache(geometry);
-            case KIVI, KITTY -> throw new UnsupportedOperationException(
-                    "KV mode " + settings.mode().id() + " is not available yet");
+            case KIVI, KITTY -> new QuantizedKvCache(settings, geometry);
         };
     }
 }

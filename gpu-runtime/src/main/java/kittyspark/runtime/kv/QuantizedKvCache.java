@@ -1,0 +1,77 @@
+package kittyspark.runtime.kv;
+
+import kittyspark.kvquant.QuantConfig;
+import kittyspark.kvquant.QuantizedKvStream;
+import kittyspark.kvquant.ReferenceAttention;
+
+/**
+ * The {@code kivi} and {@code kitty} caches: one {@link QuantizedKvStream} per layer and KV
+ * head. A step appends its keys and values, attends over what the streams hold (new tokens
+ * still in full-precision buffers), and only then turns full buffers into pages, so prefill
+ * attends in full precision and decode reads the quantized pages.
+ */
+public final class QuantizedKvCache implements KvCache {
+    private final KvGeometry g;
+    private final QuantizedKvStream[][] streams;
+
+    public QuantizedKvCache(KvSettings settings, KvGeometry geometry) {
+        this.g = geometry;
+        QuantConfig config = quantConfig(settings);
+        this.streams = new QuantizedKvStream[g.numLayers()][g.numKvHeads()];
+        for (int l = 0; l < g.numLayers(); l++) {
+            for (int h = 0; h < g.numKvHeads(); h++) {
+                streams[l][h] = new QuantizedKvStream(config, g.headDim());
+            }
+        }
+    }
+
+    public static QuantConfig quantConfig(KvSettings s) {
+        return new QuantConfig(s.pageSize(), s.boostFraction(), s.sink(), s.valueWindow());
+    }
+
+    @Override
+    public KvGeometry geometry() {
+        return g;
+    }
+
+    @Override
+    public int length(int layer) {
+        return streams[layer][0].length();
+    }
+
+    @Override
+    public void append(int layer, float[] k, float[] v, int n) {
+        for (int h = 0; h < g.numKvHeads(); h++) {
+            streams[layer][h].append(k, h * g.headDim(), v, h * g.headDim(), g.kvWidth(), n);
+        }
+    }
+
+    @Override
+    public void attend(int layer, float[] q, int n, float[] out) {
+        int group = g.groupSize();
+        for (int h = 0; h < g.numKvHeads(); h++) {
+            QuantizedKvStream s = streams[layer][h];
+            int qOff = h * group * g.headDim();
+            ReferenceAttention.causal(s.keys(), s.values(), s.length(), g.headDim(), q, qOff, g.qWidth(), group, n, out);
+        }
+        for (int h = 0; h < g.numKvHeads(); h++) {
+            streams[layer][h].flush();
+        }
+    }
+
+    /** One layer's stream of one KV head, for inspection (pages, buffers, bytes). */
+    public QuantizedKvStream stream(int layer, int kvHead) {
+        return streams[layer][kvHead];
+    }
+
+    @Override
+    public long storedBytes() {
+        long bytes = 0;
+        for (QuantizedKvStream[] layer : streams) {
+            for (QuantizedKvStream s : layer) {
+                bytes += s.storedBytes();
+            }
+        }
+        return bytes;
+    }
+}
