@@ -272,6 +272,7 @@ public final class GenerationEngine implements AutoCloseable {
             }
         }
         counters.kvInUse(running.stream().mapToLong(s -> s.state.kvBytes()).sum());
+        counters.active(running.size());
     }
 
     private void checkFinish(RunningSequence s) {
