@@ -1,0 +1,101 @@
+package kittyspark.runtime.backend.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import kittyspark.runtime.backend.Backend;
+import kittyspark.runtime.backend.ForwardInput;
+import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.checkpoint.Checkpoint;
+import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.kv.KvCache;
+import kittyspark.runtime.kv.KvCaches;
+import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.model.ModelWeights;
+import kittyspark.runtime.model.Transformer;
+
+/** The pure-Java reference backend: fp32 arithmetic on the mapped weights, on its own threads. */
+public final class CpuBackend implements Backend {
+    private final ModelConfig config;
+    private final WorkerPool pool;
+    private final Transformer transformer;
+
+    public CpuBackend(Checkpoint checkpoint, int threads) {
+        this.config = checkpoint.config();
+        this.pool = new WorkerPool(threads);
+        this.transformer = new Transformer(ModelWeights.from(checkpoint), pool);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public String device() {
+        return "cpu";
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    @Override
+    public SequenceState newSequence(KvSettings kv) {
+        return new CpuSequence(KvCaches.create(kv, config.kvGeometry()));
+    }
+
+    /** A sequence over a cache the caller made (e.g. one that records what it is given). */
+    public SequenceState newSequence(KvCache cache) {
+        return new CpuSequence(cache);
+    }
+
+    @Override
+    public List<float[]> forward(List<ForwardInput> batch) {
+        List<Transformer.Part> parts = new ArrayList<>(batch.size());
+        for (ForwardInput in : batch) {
+            if (!(in.sequence() instanceof CpuSequence s)) {
+                throw new IllegalArgumentException("sequence was not made by this CPU backend");
+            }
+            parts.add(new Transformer.Part(s.cache, in.tokens(), in.allLogits()));
+        }
+        return List.of(transformer.forward(parts));
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    /** A sequence on the CPU is its KV cache. */
+    static final class CpuSequence implements SequenceState {
+        private final KvCache cache;
+        private boolean released;
+
+        CpuSequence(KvCache cache) {
+            this.cache = cache;
+        }
+
+        public KvCache cache() {
+            return cache;
+        }
+
+        @Override
+        public int length() {
+            return cache.length(0);
+        }
+
+        @Override
+        public long kvBytes() {
+            return released ? 0 : cache.storedBytes();
+        }
+
+        @Override
+        public void release() {
+            if (!released) {
+                released = true;
+                cache.release();
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package kittyspark.runtime.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import kittyspark.runtime.backend.ForwardInput;
+import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.checkpoint.Checkpoint;
+import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.testing.TinyCheckpoint;
+
+/** Invariants of the forward pass, on random tiny Qwen3 and Llama 3.1 checkpoints. */
+class TransformerTest {
+    @TempDir
+    static Path tmp;
+    static CpuBackend qwen;
+    static CpuBackend llama;
+    static final KvSettings FP = KvSettings.parse("fp16");
+
+    @BeforeAll
+    static void load() throws Exception {
+        qwen = new CpuBackend(Checkpoint.open(TinyCheckpoint.write(tmp.resolve("qwen"), true, 7)), 2);
+        llama = new CpuBackend(Checkpoint.open(TinyCheckpoint.write(tmp.resolve("llama"), false, 8)), 2);
+    }
+
+    @AfterAll
+    static void close() {
+        qwen.close();
+        llama.close();
+    }
+
+    private static CpuBackend backend(boolean q) {
+        return q ? qwen : llama;
+    }
+
+    private static int[] tokens(int n, int seed) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) {
+            t[i] = (i * 31 + seed * 17) % TinyCheckpoint.VOCAB;
+        }
+        return t;
+    }
+
+    @ParameterizedTest(name = "qwen3={0}")
+    @ValueSource(booleans = {true, false})
+    void decodingTokenByTokenMatchesOnePrefill(boolean q) {
+        CpuBackend b = backend(q);
+        int[] toks = tokens(40, 1);
+        int vocab = b.config().vocabSize();
+        float[] all = b.forward(List.of(new ForwardInput(b.newSequence(FP), toks, true))).get(0);
+        SequenceState s = b.newSequence(FP);
+        for (int i = 0; i < toks.length; i++) {
+            float[] one = b.forward(List.of(new ForwardInput(s, new int[] {toks[i]}, false))).get(0);
+            for (int v = 0; v < vocab; v++) {
+                assertEquals(all[i * vocab + v], one[v], 1e-4f, "position " + i + " token " + v);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "qwen3={0}")
+    @ValueSource(booleans = {true, false})
+    void aSequenceGetsBitIdenticalLogitsWhateverItsBatchNeighbours(boolean q) {
+        CpuBackend b = backend(q);
+        int[] mine = tokens(23, 2);
+        float[] alone = b.forward(List.of(new ForwardInput(b.newSequence(FP), mine, false))).get(0);
+        List<ForwardInput> batch = new ArrayList<>();
+        batch.add(new ForwardInput(b.newSequence(FP), tokens(50, 3), true));
+        batch.add(new ForwardInput(b.newSequence(FP), mine, false));
+        batch.add(new ForwardInput(b.newSequence(FP), tokens(5, 4), false));
+        float[] together = b.forward(batch).get(1);
+        assertArrayEquals(alone, together);
+    }
+
+    @ParameterizedTest(name = "qwen3={0}")
+    @ValueSource(booleans = {true, false})
+    void chunkedPrefillMatchesOnePrefill(boolean q) {
+        CpuBackend b = backend(q);
+        int[] toks = tokens(30, 5);
+        float[] whole = b.forward(List.of(new ForwardInput(b.newSequence(FP), toks, false))).get(0);
+        SequenceState s = b.newSequence(FP);
+        b.forward(List.of(new ForwardInput(s, java.util.Arrays.copyOf(toks, 17), false)));
+        float[] chunked = b.forward(List.of(new ForwardInput(s, java.util.Arrays.copyOfRange(toks, 17, 30), false))).get(0);
+        assertArrayEquals(whole, chunked, 1e-4f);
+        assertEquals(30, s.length());
+    }
+}
