@@ -66,7 +66,8 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         EngineReport.Counters baseline = shared.baseline(runId);
         GenerationService engine = shared.service();
         KvSettings kv = cfg.kv().toSettings();
-        PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft());
+        PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
+                cfg.maxPromptTokens());
         EngineRef ref = shared.ref();
 
         Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),

@@ -18,12 +18,13 @@ import kittyspark.runtime.kv.KvSettings;
  * @param jobSeed        mixed with each row's id to seed rows that give no seed
  * @param kv             KV-cache mode and its settings
  * @param truncateLeft   a prompt longer than the context is cut from the left instead of being an error
+ * @param maxPromptTokens most prompt tokens a row may have (0: the model's context minus one)
  * @param fidelityFraction share of rows (chosen from the id) re-scored against a full-precision cache
  * @param engine         how executors build their engine
  * @param run            partitioning, commit size, progress, retries
  */
 public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults sampling, long jobSeed,
-                             KvSpec kv, boolean truncateLeft, double fidelityFraction,
+                             KvSpec kv, boolean truncateLeft, int maxPromptTokens, double fidelityFraction,
                              EngineSettings engine, RunSettings run) implements Serializable {
 
     public PipelineConfig {
@@ -33,6 +34,9 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
         Objects.requireNonNull(kv, "kv");
         Objects.requireNonNull(engine, "engine");
         Objects.requireNonNull(run, "run");
+        if (maxPromptTokens < 0) {
+            throw new IllegalArgumentException("max prompt tokens must be >= 0, got " + maxPromptTokens);
+        }
         if (!(fidelityFraction >= 0.0 && fidelityFraction <= 1.0)) {
             throw new IllegalArgumentException("fidelity fraction must be in [0, 1], got " + fidelityFraction);
         }
@@ -110,22 +114,26 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
     }
 
     public PipelineConfig withRun(RunSettings r) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, fidelityFraction, engine, r);
+        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, r);
     }
 
     public PipelineConfig withSampling(SamplingDefaults s) {
-        return new PipelineConfig(modelDir, columns, s, jobSeed, kv, truncateLeft, fidelityFraction, engine, run);
+        return new PipelineConfig(modelDir, columns, s, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
     }
 
     public PipelineConfig withFidelityFraction(double f) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, f, engine, run);
+        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, f, engine, run);
     }
 
     public PipelineConfig withTruncateLeft(boolean t) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, t, fidelityFraction, engine, run);
+        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, t, maxPromptTokens, fidelityFraction, engine, run);
+    }
+
+    public PipelineConfig withMaxPromptTokens(int m) {
+        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, m, fidelityFraction, engine, run);
     }
 
     public PipelineConfig withEngine(EngineSettings e) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, fidelityFraction, e, run);
+        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, e, run);
     }
 }

@@ -8,11 +8,13 @@ final class PromptEncoder {
     private final GenerationService engine;
     private final ChatTemplate chatTemplate;
     private final boolean truncateLeft;
+    private final int maxPromptTokens;
 
-    PromptEncoder(GenerationService engine, ChatTemplate chatTemplate, boolean truncateLeft) {
+    PromptEncoder(GenerationService engine, ChatTemplate chatTemplate, boolean truncateLeft, int maxPromptTokens) {
         this.engine = engine;
         this.chatTemplate = chatTemplate;
         this.truncateLeft = truncateLeft;
+        this.maxPromptTokens = maxPromptTokens;
     }
 
     /** Tokens, or the row's error. */
@@ -38,14 +40,18 @@ final class PromptEncoder {
             return new Encoded(null, "prompt is empty: it has no tokens");
         }
         int context = engine.contextLimit();
-        if (tokens.length >= context) {
+        // The prompt must leave room in the context for at least one generated token.
+        int limit = maxPromptTokens > 0 ? Math.min(maxPromptTokens, context - 1) : context - 1;
+        if (tokens.length > limit) {
             if (!truncateLeft) {
-                return new Encoded(tokens, "prompt has " + tokens.length + " tokens but the model's context is "
-                        + context + " (prompt and completion together); shorten it or set kitty.prompt.truncate = left");
+                return new Encoded(tokens, "prompt has " + tokens.length + " tokens, more than the " + limit
+                        + " allowed (the model's context is " + context + " for prompt and completion together"
+                        + (maxPromptTokens > 0 ? ", kitty.prompt.max-tokens is " + maxPromptTokens : "")
+                        + "); shorten it or set kitty.prompt.truncate = left");
             }
-            // Keep the end of the prompt (closest to what is generated) and leave room to generate.
-            int room = Math.max(1, Math.min(plan.params().maxNewTokens(), context / 2));
-            int keep = context - room;
+            // Keep the end of the prompt (closest to what is generated), leaving room to generate.
+            int room = Math.min(plan.params().maxNewTokens(), context / 2);
+            int keep = Math.max(1, Math.min(limit, context - Math.max(1, room)));
             int[] cut = new int[keep];
             System.arraycopy(tokens, tokens.length - keep, cut, 0, keep);
             return new Encoded(cut, null);

@@ -71,7 +71,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         parts.add("v1");
         parts.add("model=" + modelIdentity);
         parts.add("kv=" + cfg.kv().toSettings().describe());
-        parts.add("truncate=" + (cfg.truncateLeft() ? "left" : "none"));
+        parts.add("truncate=" + (cfg.truncateLeft() ? "left" : "none") + ",max=" + cfg.maxPromptTokens());
         parts.add("prompt=" + (row.prompt() == null ? "<null>" : StableHash.sha256Hex(row.prompt())));
         if (row.messages() != null) {
             StringBuilder m = new StringBuilder();
