@@ -119,7 +119,7 @@ public final class GenerationPipeline {
             Row a = mine.agg(
                     functions.count(functions.lit(1)),
                     functions.count(functions.col(OutputSchema.ERROR)),
-                    functions.sum(functions.col(OutputSchema.PROMPT_TOKENS)),
+                    functions.sum(functions.when(functions.col(OutputSchema.ERROR).isNull(), functions.col(OutputSchema.PROMPT_TOKENS))),
                     functions.sum(functions.col(OutputSchema.COMPLETION_TOKENS)),
                     functions.avg(functions.col(OutputSchema.MEAN_LOGPROB)),
                     functions.count(functions.col(OutputSchema.KV_DELTA_NLL)),
@@ -167,11 +167,8 @@ public final class GenerationPipeline {
                     c.generatedTokens() - b.generatedTokens(), s == 0 ? 0 : (double) rt / s, c.maxConcurrent()));
         }
         lines.sort((x, y) -> x.executorId().compareTo(y.executorId()));
-        // Mean sequences decoded together per engine step, summed over engines running side by side.
-        double meanConcurrent = 0;
-        for (JobSummary.EngineLine l : lines) {
-            meanConcurrent += l.meanBatch();
-        }
+        // Sequences decoded together per engine step, averaged over engines (weighted by their steps).
+        double meanConcurrent = steps == 0 ? 0 : (double) rowsTotal / steps;
         long rows = ok + err;
         int typicalLength = rows == 0 ? 1 : (int) Math.max(1, Math.min(4096, (promptTokens + completionTokens) / Math.max(1, ok)));
         double bytesPerToken = kvBytesPerToken(kv, modelConfig.kvGeometry(), typicalLength);

@@ -99,7 +99,7 @@ public record JobSummary(
         line(b, "time", String.format(Locale.ROOT, "%.1f s wall, %.1f s generating", wallSeconds, generateSeconds));
         line(b, "throughput", String.format(Locale.ROOT, "%.1f tokens/s out, %.1f tokens/s in+out",
                 outputTokensPerSecond(), totalTokensPerSecond()));
-        line(b, "concurrency", String.format(Locale.ROOT, "mean %.1f, max %d sequences over %d engine(s) (%d created this run)",
+        line(b, "concurrency", String.format(Locale.ROOT, "per engine: mean %.1f, max %d sequences in flight; %d engine(s), %d created this run",
                 meanConcurrent, maxConcurrent, engines, enginesCreated));
         for (EngineLine e : engineLines) {
             line(b, "  engine", String.format(Locale.ROOT, "executor %s, gpu %s, %s: %d rows, %d tokens, mean batch %.1f, max %d",
