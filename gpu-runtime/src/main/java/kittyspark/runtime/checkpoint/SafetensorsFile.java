@@ -28,21 +28,28 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
+    private final long maxChunkBytes;
     private final Map<String, WeightTensor> tensors = new LinkedHashMap<>();
 
-    private SafetensorsFile(Path path, FileChannel channel) {
+    private SafetensorsFile(Path path, FileChannel channel, long maxChunkBytes) {
         this.path = path;
         this.channel = channel;
+        this.maxChunkBytes = maxChunkBytes;
     }
 
     public static SafetensorsFile open(Path path) {
+        return open(path, MAX_CHUNK_BYTES);
+    }
+
+    /** Opens with mapped chunks of at most {@code maxChunkBytes} (whole rows each). */
+    static SafetensorsFile open(Path path, long maxChunkBytes) {
         FileChannel ch;
         try {
             ch = FileChannel.open(path, StandardOpenOption.READ);
         } catch (IOException e) {
             throw new CheckpointException(path + ": cannot open weights file: " + e.getMessage(), e);
         }
-        SafetensorsFile f = new SafetensorsFile(path, ch);
+        SafetensorsFile f = new SafetensorsFile(path, ch, maxChunkBytes);
         try {
             f.readHeader();
         } catch (IOException | RuntimeException e) {
@@ -122,7 +129,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         long rows = shape.length == 0 ? 1 : shape[0];
         long rowBytes = rows == 0 ? 0 : (end - begin) / rows;
-        int rowsPerChunk = (int) Math.max(1, Math.min(rows, rowBytes == 0 ? rows : MAX_CHUNK_BYTES / rowBytes));
+        int rowsPerChunk = (int) Math.max(1, Math.min(rows, rowBytes == 0 ? rows : maxChunkBytes / rowBytes));
         List<ByteBuffer> chunks = new ArrayList<>();
         for (long r = 0; r < rows || chunks.isEmpty(); r += rowsPerChunk) {
             long n = Math.min(rowsPerChunk, rows - r);

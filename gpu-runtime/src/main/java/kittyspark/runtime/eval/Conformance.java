@@ -90,7 +90,7 @@ public final class Conformance {
 
     public String summary() {
         return String.format(Locale.ROOT,
-                "docs %d | token ids exact: %s | argmax agreement %.4f%% (>= %.1f%%) | worst |nll delta| %.6f nats on %s (<= %.3f)"
+                "docs %d | token ids exact: %s | argmax agreement %.4f%% (>= %.1f%%) | worst |nll delta| %.2e nats on %s (<= %.3f)"
                         + " | greedy48 identical %d/%d (>= %.0f%%)%s | %s",
                 docs, tokenMismatches.isEmpty() ? "yes" : "NO " + tokenMismatches, 100 * argmaxAgreement(),
                 100 * MIN_ARGMAX_AGREEMENT, worstNllDelta, worstDoc, MAX_NLL_DELTA, greedyMatched, greedyCompared,

@@ -45,6 +45,22 @@ class SafetensorsTest {
     }
 
     @Test
+    void aTensorMappedInSeveralChunksReadsLikeOne() throws Exception {
+        float[] data = new float[7 * 5];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = i * 0.5f - 3f;
+        }
+        Path f = tmp.resolve("chunks.safetensors");
+        new SafetensorsWriter().add("w", DType.F32, data, 7, 5).write(f);
+        // 2 rows (40 bytes) per chunk: 4 chunks, standing in for the 2 GiB limit of one mapping.
+        try (SafetensorsFile st = SafetensorsFile.open(f, 48)) {
+            WeightTensor w = st.tensors().get("w");
+            assertEquals(4, w.rawChunks().size());
+            assertArrayEquals(data, w.toFloats());
+        }
+    }
+
+    @Test
     void readsTheShardedDemoCheckpoint() {
         Checkpoint c = Checkpoint.open(TestData.demoModel());
         WeightTensor embed = c.tensor("model.embed_tokens.weight");

@@ -24,31 +24,31 @@ public final class TestData {
 
     public static Path repoRoot() {
         String prop = System.getProperty("kitty.repo.root");
-        if (prop != null && Files.isDirectory(Path.of(prop, "models"))) {
-            return Path.of(prop);
+        Path start = (prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("")).toAbsolutePath().normalize();
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve("models/kitty-demo-qwen3-12m"))) {
+                return dir;
+            }
         }
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null && !Files.isDirectory(p.resolve("models/kitty-demo-qwen3-12m"))) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            throw new IllegalStateException("cannot find the repository root (models/kitty-demo-qwen3-12m) from "
-                    + Path.of("").toAbsolutePath());
-        }
-        return p;
+        throw new IllegalStateException("cannot find the repository root (a folder with models/kitty-demo-qwen3-12m) from "
+                + start + "; set -Dkitty.repo.root");
     }
 
     public static Path demoModel() {
         return repoRoot().resolve("models/kitty-demo-qwen3-12m");
     }
 
+    /** The read-only {@code shared/} folder beside the repository (or beside an ancestor, for worktrees). */
     public static Path shared() {
-        Path s = repoRoot().resolve("../shared").normalize();
-        if (!Files.isDirectory(s.resolve("eval"))) {
-            throw new IllegalStateException("the shared eval set is missing: expected " + s.resolve("eval")
-                    + " beside the repository (CI always has it)");
+        Path root = repoRoot();
+        for (Path dir = root; dir != null && dir.getParent() != null; dir = dir.getParent()) {
+            Path s = dir.getParent().resolve("shared");
+            if (Files.isDirectory(s.resolve("eval"))) {
+                return s;
+            }
         }
-        return s;
+        throw new IllegalStateException("the shared eval set is missing: expected ../shared/eval beside " + root
+                + " (CI always has it)");
     }
 
     public static synchronized List<RefDoc> refDocs() {

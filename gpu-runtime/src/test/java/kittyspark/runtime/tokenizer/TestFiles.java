@@ -1,9 +1,8 @@
 package kittyspark.runtime.tokenizer;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
-import java.nio.file.Files;
 import java.nio.file.Path;
+
+import kittyspark.runtime.testing.TestData;
 
 /**
  * Where the tests find the demo model and the shared evaluation set. The repository root comes
@@ -17,30 +16,14 @@ final class TestFiles {
     }
 
     static Path repoRoot() {
-        String prop = System.getProperty("kitty.repo.root");
-        Path start = (prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("")).toAbsolutePath().normalize();
-        for (Path dir = start; dir != null; dir = dir.getParent()) {
-            if (Files.isDirectory(dir.resolve("models/kitty-demo-qwen3-12m"))) {
-                return dir;
-            }
-        }
-        return fail("cannot find the repository root (a folder with models/kitty-demo-qwen3-12m) from " + start
-                + "; set -Dkitty.repo.root");
+        return TestData.repoRoot();
     }
 
     static Path demoTokenizerJson() {
-        return repoRoot().resolve("models/kitty-demo-qwen3-12m/tokenizer.json");
+        return TestData.demoModel().resolve("tokenizer.json");
     }
 
     static Path sharedEvalFile(String name) {
-        Path root = repoRoot();
-        for (Path dir = root; dir != null && dir.getParent() != null; dir = dir.getParent()) {
-            Path candidate = dir.getParent().resolve("shared/eval").resolve(name);
-            if (Files.isRegularFile(candidate)) {
-                return candidate;
-            }
-        }
-        return fail("shared evaluation file " + name + " not found in ../shared/eval beside " + root
-                + " or any of its ancestors; the tokenizer exactness test needs it");
+        return TestData.shared().resolve("eval").resolve(name);
     }
 }
