@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             ScoreCommand.class,
             EvalKvCommand.class,
             BenchCommand.class,
+            GenerateCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class,
         })
 public final class KittyCli implements Runnable {

@@ -1,0 +1,25 @@
+package kittyspark.jobs;
+
+import picocli.CommandLine;
+
+import kittyspark.jobs.cli.GenerateCommand;
+import kittyspark.jobs.cli.KittyCli;
+
+/**
+ * The spark-submit entry point:
+ * {@code spark-submit --class kittyspark.jobs.GenerateJob jobs/target/kitty-spark-jobs.jar --input IN --output OUT [...]}.
+ * Same options as {@code kitty-spark generate}; the master comes from spark-submit.
+ */
+public final class GenerateJob {
+    private GenerateJob() {
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new GenerateCommand());
+        cli.setExecutionExceptionHandler(KittyCli.commandLine().getExecutionExceptionHandler());
+        int rc = cli.execute(args);
+        if (rc != 0) {
+            System.exit(rc);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package kittyspark.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import kittyspark.jobs.generate.JobConfig;
+import kittyspark.pipeline.PipelineConfig;
+
+class JobConfigTest {
+    static final Path REPO = Path.of(System.getProperty("kitty.repo.root", "..")).toAbsolutePath().normalize();
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void defaultsComeFromReferenceConf() {
+        PipelineConfig c = JobConfig.load(null, List.of()).pipeline(Path.of("m"), null);
+        assertEquals("m", c.modelDir());
+        assertEquals(128, c.sampling().maxNewTokens());
+        assertEquals("fp16", c.kv().mode());
+        assertEquals(0.05, c.fidelityFraction());
+        assertEquals("auto", c.engine().device());
+    }
+
+    @Test
+    void setOverridesAKeyWithOrWithoutTheKittyPrefix() {
+        PipelineConfig c = JobConfig.load(null, List.of("sampling.max-new-tokens=7", "kitty.engine.device=cuda:1",
+                "input.id-column=doc_id")).pipeline(Path.of("m"), null);
+        assertEquals(7, c.sampling().maxNewTokens());
+        assertEquals("cuda:1", c.engine().device());
+        assertEquals("doc_id", c.columns().id());
+    }
+
+    @Test
+    void theExampleConfigsInConfAreValid() {
+        JobConfig.load(REPO.resolve("conf/local.conf"), List.of()).pipeline(Path.of("m"), null);
+        PipelineConfig cluster = JobConfig.load(REPO.resolve("conf/cluster-gpu.conf"), List.of("kv.mode=fp16"))
+                .pipeline(Path.of("m"), null);
+        assertEquals("cuda", cluster.engine().device());
+    }
+
+    @Test
+    void anUnknownKeyFailsNamingItAndTheLikelyIntendedKey() {
+        var e = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(null, List.of("sampling.max-new-token=7")));
+        assertTrue(e.getMessage().contains("'kitty.sampling.max-new-token'"), e.getMessage());
+        assertTrue(e.getMessage().contains("did you mean 'kitty.sampling.max-new-tokens'"), e.getMessage());
+    }
+
+    @Test
+    void anUnknownKeyInAConfFileFails() throws Exception {
+        Path f = tmp.resolve("bad.conf");
+        Files.writeString(f, "kitty { engine { devise = cpu } }");
+        var e = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(f, List.of()));
+        assertTrue(e.getMessage().contains("kitty.engine.devise"), e.getMessage());
+    }
+
+    @Test
+    void aBadValueFailsNamingTheKey() {
+        assertMessage("kitty.sampling.max-new-tokens", "sampling.max-new-tokens=lots");
+        assertMessage("kitty.sampling", "sampling.top-p=1.5");
+        assertMessage("kitty.kv.mode", "kv.mode=int3");
+        assertMessage("kitty.engine.device", "engine.device=tpu");
+        assertMessage("kitty.fidelity.fraction", "fidelity.fraction=2");
+        assertMessage("kitty.run.commit-rows", "run.commit-rows=0");
+        assertMessage("kitty.prompt.truncate", "prompt.truncate=right");
+        assertMessage("kitty.run.progress-interval", "run.progress-interval=soon");
+    }
+
+    @Test
+    void aMissingConfFileFailsSayingSo() {
+        var e = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(tmp.resolve("nope.conf"), List.of()));
+        assertTrue(e.getMessage().contains("does not exist"));
+    }
+
+    @Test
+    void sparkSettingsPassThroughUnderSparkConf() {
+        JobConfig c = JobConfig.load(null, List.of("spark.conf.\"spark.executor.memory\"=3g"));
+        assertEquals("3g", c.sparkConf().get("spark.executor.memory"));
+    }
+
+    @Test
+    void everyKeyIsDocumented() throws Exception {
+        String doc = Files.readString(REPO.resolve("docs/config.md"));
+        for (String key : JobConfigKeys.all()) {
+            assertTrue(doc.contains("`" + key + "`"), "docs/config.md lacks " + key);
+        }
+    }
+
+    private static void assertMessage(String key, String set) {
+        var e = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(null, List.of(set)));
+        assertTrue(e.getMessage().contains(key), set + " -> " + e.getMessage());
+    }
+}

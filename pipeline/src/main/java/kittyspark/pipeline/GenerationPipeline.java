@@ -1,0 +1,212 @@
+package kittyspark.pipeline;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.apache.spark.SparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.kv.KvCache;
+import kittyspark.runtime.kv.KvCaches;
+import kittyspark.runtime.kv.KvGeometry;
+import kittyspark.runtime.kv.KvSettings;
+
+/**
+ * One generation run: plan (what is left to do), generate in commits of
+ * {@code run.commitRows} rows, compact superseded rows, summarise.
+ */
+public final class GenerationPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationPipeline.class);
+
+    private final SparkSession spark;
+    private final PipelineConfig cfg;
+    private final EngineFactory factory;
+
+    public GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory) {
+        this.spark = spark;
+        this.cfg = cfg;
+        this.factory = factory;
+    }
+
+    public GenerationPipeline(SparkSession spark, PipelineConfig cfg) {
+        this(spark, cfg, RuntimeGenerationService.factory());
+    }
+
+    public JobSummary run(String input, String output) {
+        long t0 = System.nanoTime();
+        String runId = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
+        SparkContext sc = spark.sparkContext();
+        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()));
+        ModelConfig modelConfig = ModelConfig.load(Path.of(cfg.modelDir()));
+        KvSettings kv = cfg.kv().toSettings();
+        OutputStore store = new OutputStore(spark, output, cfg.columns().id());
+
+        sc.setJobGroup(runId, "kitty: plan " + input, false);
+        sc.setJobDescription("kitty: read prompts, number duplicates, fingerprint, skip rows already in the output");
+        store.recover();
+        Dataset<Row> in = RunPlanner.readInput(spark, input);
+        RunPlanner.Plan plan = RunPlanner.plan(in, cfg, model, store);
+        Dataset<Row> todo = plan.todo().persist(StorageLevel.MEMORY_AND_DISK());
+        LOG.info("kitty {}: {} input rows, {} to generate, {} already in the output", runId, plan.inputRows(),
+                plan.todoRows(), plan.skippedRows());
+
+        LongAccumulator enginesCreated = sc.longAccumulator("kitty engines created");
+        CollectionAccumulator<EngineReport> reports = sc.collectionAccumulator("kitty engine reports");
+        PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
+                plan.inputWidth(), factory, enginesCreated, reports);
+
+        List<Integer> commits = new ArrayList<>();
+        long tGen = System.nanoTime();
+        int chunks = (int) Math.max(0, (plan.todoRows() + cfg.run().commitRows() - 1) / cfg.run().commitRows());
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            Dataset<Row> part = chunks == 1 ? todo : todo.where(functions.pmod(functions.xxhash64(
+                    functions.col(RunPlanner.FINGERPRINT), functions.col(RunPlanner.OCCURRENCE)), functions.lit(chunks))
+                    .equalTo(chunk));
+            int partitions = partitions(Math.min(plan.todoRows(), cfg.run().commitRows()));
+            sc.setJobDescription(String.format("kitty: balance prompts by length, commit %d of %d", chunk + 1, chunks));
+            Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, RunPlanner.LENGTH, partitions);
+            Dataset<Row> generated = spread.mapPartitions(generator, Encoders.row(OutputSchema.of(plan.inputSchema())));
+            sc.setJobDescription(String.format("kitty: generate and write commit %d of %d (%s)", chunk + 1, chunks, model.name()));
+            commits.add(store.commit(generated));
+        }
+        double generateSeconds = (System.nanoTime() - tGen) / 1e9;
+        todo.unpersist();
+
+        sc.setJobDescription("kitty: compact rows superseded by this run");
+        long compacted = commits.isEmpty() ? 0 : store.compact();
+        sc.setJobDescription("kitty: summarise");
+        JobSummary summary = summarise(runId, store, commits, plan, model, modelConfig, kv, compacted,
+                (System.nanoTime() - t0) / 1e9, generateSeconds, enginesCreated, reports);
+        store.writeText("_kitty_summary.json", summary.toJson());
+        store.writeText("_kitty_runs/" + runId + ".json", summary.toJson());
+        sc.clearJobGroup();
+        return summary;
+    }
+
+    private int partitions(long rows) {
+        int p = cfg.run().partitions() > 0 ? cfg.run().partitions() : 2 * spark.sparkContext().defaultParallelism();
+        return (int) Math.max(1, Math.min(p, rows));
+    }
+
+    private JobSummary summarise(String runId, OutputStore store, List<Integer> commits, RunPlanner.Plan plan,
+                                 ModelIdentity model, ModelConfig modelConfig, KvSettings kv, long compacted,
+                                 double wall, double generateSeconds, LongAccumulator enginesCreated,
+                                 CollectionAccumulator<EngineReport> reports) {
+        long ok = 0, err = 0, promptTokens = 0, completionTokens = 0, fidelityRows = 0;
+        Double meanLp = null, meanRef = null, meanDelta = null, meanTop1 = null, meanKl = null;
+        Map<String, Long> reasons = new LinkedHashMap<>();
+        Map<String, Long> topErrors = new LinkedHashMap<>();
+        Dataset<Row> all = store.all();
+        if (all != null && !commits.isEmpty()) {
+            Dataset<Row> mine = all.where(functions.col(OutputSchema.COMMIT).isin(commits.toArray()));
+            Row a = mine.agg(
+                    functions.count(functions.lit(1)),
+                    functions.count(functions.col(OutputSchema.ERROR)),
+                    functions.sum(functions.when(functions.col(OutputSchema.ERROR).isNull(), functions.col(OutputSchema.PROMPT_TOKENS))),
+                    functions.sum(functions.col(OutputSchema.COMPLETION_TOKENS)),
+                    functions.avg(functions.col(OutputSchema.MEAN_LOGPROB)),
+                    functions.count(functions.col(OutputSchema.KV_DELTA_NLL)),
+                    functions.avg(functions.col(OutputSchema.KV_REF_MEAN_LOGPROB)),
+                    functions.avg(functions.col(OutputSchema.KV_DELTA_NLL)),
+                    functions.avg(functions.col(OutputSchema.KV_TOP1)),
+                    functions.avg(functions.col(OutputSchema.KV_KL))).first();
+            err = a.getLong(1);
+            ok = a.getLong(0) - err;
+            promptTokens = a.isNullAt(2) ? 0 : a.getLong(2);
+            completionTokens = a.isNullAt(3) ? 0 : a.getLong(3);
+            meanLp = a.isNullAt(4) ? null : a.getDouble(4);
+            fidelityRows = a.getLong(5);
+            meanRef = a.isNullAt(6) ? null : a.getDouble(6);
+            meanDelta = a.isNullAt(7) ? null : a.getDouble(7);
+            meanTop1 = a.isNullAt(8) ? null : a.getDouble(8);
+            meanKl = a.isNullAt(9) ? null : a.getDouble(9);
+            for (Row r : mine.groupBy(OutputSchema.FINISH_REASON).count().orderBy(functions.col("count").desc()).collectAsList()) {
+                reasons.put(r.getString(0), r.getLong(1));
+            }
+            for (Row r : mine.where(functions.col(OutputSchema.ERROR).isNotNull()).groupBy(OutputSchema.ERROR).count()
+                    .orderBy(functions.col("count").desc()).limit(5).collectAsList()) {
+                topErrors.put(r.getString(0), r.getLong(1));
+            }
+        }
+
+        // Latest report per engine: its counters minus the baseline when this run first used it.
+        Map<String, EngineReport> latest = new HashMap<>();
+        for (EngineReport r : reports.value()) {
+            latest.merge(r.engine().instance(), r, (x, y) -> x.reportedAtNanos() >= y.reportedAtNanos() ? x : y);
+        }
+        List<JobSummary.EngineLine> lines = new ArrayList<>();
+        long steps = 0, rowsTotal = 0, kvPeak = 0, heapPeak = 0;
+        int maxConcurrent = 0;
+        for (EngineReport r : latest.values()) {
+            EngineReport.Counters b = r.baseline(), c = r.current();
+            long s = c.decodeSteps() - b.decodeSteps(), rt = c.decodeRowsTotal() - b.decodeRowsTotal();
+            steps += s;
+            rowsTotal += rt;
+            maxConcurrent = Math.max(maxConcurrent, c.maxConcurrent());
+            kvPeak += c.kvBytesPeak();
+            heapPeak = Math.max(heapPeak, r.peakHeapBytes());
+            lines.add(new JobSummary.EngineLine(r.engine().executorId(), r.engine().gpu(), r.engine().device(),
+                    r.engine().instance(), r.createdInRun(), c.requestsDone() - b.requestsDone(),
+                    c.generatedTokens() - b.generatedTokens(), s == 0 ? 0 : (double) rt / s, c.maxConcurrent()));
+        }
+        lines.sort((x, y) -> x.executorId().compareTo(y.executorId()));
+        // Sequences decoded together per engine step, averaged over engines (weighted by their steps).
+        double meanConcurrent = steps == 0 ? 0 : (double) rowsTotal / steps;
+        long rows = ok + err;
+        int typicalLength = rows == 0 ? 1 : (int) Math.max(1, Math.min(4096, (promptTokens + completionTokens) / Math.max(1, ok)));
+        double bytesPerToken = kvBytesPerToken(kv, modelConfig.kvGeometry(), typicalLength);
+        double fp16PerToken = kvBytesPerToken(KvSettings.of(kittyspark.runtime.kv.KvMode.FP16), modelConfig.kvGeometry(), typicalLength);
+        return new JobSummary(runId, store.path(), model.name(), kv.describe(), plan.inputRows(), plan.skippedRows(),
+                ok, err, reasons, topErrors, commits, compacted, promptTokens, completionTokens, wall, generateSeconds,
+                lines.size(), (int) enginesCreated.value().longValue(), lines, meanConcurrent, maxConcurrent,
+                bytesPerToken, bytesPerToken == 0 ? 0 : fp16PerToken / bytesPerToken, kvPeak, heapPeak,
+                meanLp, fidelityRows, meanRef, meanDelta, meanTop1, meanKl);
+    }
+
+    /** Measures the cache format: bytes a sequence of {@code length} tokens holds, per token, all layers. */
+    static double kvBytesPerToken(KvSettings kv, KvGeometry g, int length) {
+        try {
+            KvGeometry one = new KvGeometry(1, g.numHeads(), g.numKvHeads(), g.headDim());
+            KvCache cache = KvCaches.create(kv, one);
+            Random rnd = new Random(7);
+            // Append page-sized steps, attending after each, as decoding does: a quantized cache
+            // only turns its full-precision buffers into pages after a step's attention.
+            int step = Math.max(1, kv.pageSize());
+            for (int done = 0; done < length; done += step) {
+                int n = Math.min(step, length - done);
+                float[] k = new float[n * one.kvWidth()];
+                float[] v = new float[n * one.kvWidth()];
+                float[] q = new float[n * one.qWidth()];
+                for (int i = 0; i < k.length; i++) {
+                    k[i] = (float) rnd.nextGaussian();
+                    v[i] = (float) rnd.nextGaussian();
+                }
+                cache.append(0, k, v, n);
+                cache.attend(0, q, n, new float[n * one.qWidth()]);
+            }
+            double perToken = (double) cache.storedBytes() / length * g.numLayers();
+            cache.release();
+            return perToken;
+        } catch (RuntimeException e) {
+            LOG.warn("kitty: cannot measure the KV format of {}: {}", kv.describe(), e.toString());
+            return 0;
+        }
+    }
+}

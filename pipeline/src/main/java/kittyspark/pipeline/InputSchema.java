@@ -1,0 +1,102 @@
+package kittyspark.pipeline;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.Set;
+
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * What the job accepts as input, checked once on the driver so that a wrong column type
+ * fails the job at once with a message that names the column, instead of failing rows.
+ */
+public final class InputSchema implements Serializable {
+    public static final String MAX_NEW_TOKENS = "max_new_tokens";
+    public static final String TEMPERATURE = "temperature";
+    public static final String TOP_P = "top_p";
+    public static final String SEED = "seed";
+    public static final String STOP = "stop";
+
+    private final StructType schema;
+    private final PipelineConfig.Columns columns;
+
+    private InputSchema(StructType schema, PipelineConfig.Columns columns) {
+        this.schema = schema;
+        this.columns = columns;
+    }
+
+    public static InputSchema check(StructType schema, PipelineConfig.Columns columns) {
+        Set<String> names = Set.of(schema.fieldNames());
+        if (!names.contains(columns.id())) {
+            throw new InputException("the input has no id column '" + columns.id() + "' (columns: "
+                    + String.join(", ", schema.fieldNames()) + "); set kitty.input.id-column");
+        }
+        requireType(schema, columns.id(), DataTypes.StringType, "a string");
+        boolean hasPrompt = names.contains(columns.prompt());
+        boolean hasMessages = names.contains(columns.messages());
+        if (!hasPrompt && !hasMessages) {
+            throw new InputException("the input has neither a prompt column '" + columns.prompt()
+                    + "' nor a messages column '" + columns.messages() + "' (columns: "
+                    + String.join(", ", schema.fieldNames()) + "); set kitty.input.prompt-column");
+        }
+        if (hasPrompt) {
+            requireType(schema, columns.prompt(), DataTypes.StringType, "a string");
+        }
+        if (hasMessages) {
+            DataType t = schema.apply(columns.messages()).dataType();
+            boolean ok = t instanceof ArrayType a && a.elementType() instanceof StructType s
+                    && List.of(s.fieldNames()).containsAll(List.of("role", "content"));
+            if (!ok) {
+                throw new InputException("input column '" + columns.messages()
+                        + "' must be an array of struct<role: string, content: string>, found " + t.simpleString());
+            }
+        }
+        for (String numeric : List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, SEED)) {
+            if (names.contains(numeric) && !(schema.apply(numeric).dataType() instanceof NumericType)) {
+                throw new InputException("input column '" + numeric + "' must be numeric, found "
+                        + schema.apply(numeric).dataType().simpleString());
+            }
+        }
+        if (names.contains(STOP)) {
+            requireType(schema, STOP, DataTypes.createArrayType(DataTypes.StringType), "an array of strings");
+        }
+        for (String reserved : OutputSchema.ADDED_COLUMNS) {
+            if (names.contains(reserved)) {
+                throw new InputException("input column '" + reserved + "' has the name of an output column; "
+                        + "rename or drop it before generating");
+            }
+        }
+        return new InputSchema(schema, columns);
+    }
+
+    private static void requireType(StructType schema, String column, DataType expected, String what) {
+        DataType t = schema.apply(column).dataType();
+        boolean ok = expected instanceof ArrayType e && t instanceof ArrayType a
+                ? a.elementType().equals(e.elementType()) : t.equals(expected);
+        if (!ok) {
+            throw new InputException("input column '" + column + "' must be " + what + ", found " + t.simpleString());
+        }
+    }
+
+    public StructType schema() {
+        return schema;
+    }
+
+    public PipelineConfig.Columns columns() {
+        return columns;
+    }
+
+    public boolean has(String column) {
+        for (StructField f : schema.fields()) {
+            if (f.name().equals(column)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

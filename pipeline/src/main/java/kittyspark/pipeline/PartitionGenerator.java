@@ -1,0 +1,151 @@
+package kittyspark.pipeline;
+
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import kittyspark.runtime.engine.GenerationRequest;
+import kittyspark.runtime.engine.GenerationResult;
+import kittyspark.runtime.kv.KvSettings;
+
+/**
+ * The executor side of a run: every row of a partition goes to this executor's shared engine,
+ * and output rows come back in input order with at most {@code maxInFlightPerTask} rows
+ * pending. A bad row becomes an error row; nothing a row does fails the task.
+ *
+ * <p>Input rows are the input's own columns followed by the planning columns
+ * ({@link RunPlanner#OCCURRENCE} ...), which are dropped from the output.
+ */
+public final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionGenerator.class);
+
+    private final PipelineConfig cfg;
+    private final String runId;
+    private final String modelIdentity;
+    private final String modelName;
+    private final int inputWidth;
+    private final EngineFactory factory;
+    private final LongAccumulator enginesCreated;
+    private final CollectionAccumulator<EngineReport> reports;
+
+    public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, int inputWidth,
+                              EngineFactory factory, LongAccumulator enginesCreated,
+                              CollectionAccumulator<EngineReport> reports) {
+        this.cfg = cfg;
+        this.runId = runId;
+        this.modelIdentity = modelIdentity;
+        this.modelName = modelName;
+        this.inputWidth = inputWidth;
+        this.factory = factory;
+        this.enginesCreated = enginesCreated;
+        this.reports = reports;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        TaskContext task = TaskContext.get();
+        String gpu = gpuAddress(task);
+        String executorId = org.apache.spark.SparkEnv.get() == null ? "driver" : org.apache.spark.SparkEnv.get().executorId();
+        DeviceChoice choice = DeviceChoice.resolve(cfg.engine().device(), gpu);
+        ExecutorEngines.Acquired acquired = ExecutorEngines.acquire(cfg, choice, executorId, factory);
+        if (acquired.created()) {
+            enginesCreated.add(1);
+        }
+        ExecutorEngines.Shared shared = acquired.shared();
+        EngineReport.Counters baseline = shared.baseline(runId);
+        GenerationService engine = shared.service();
+        KvSettings kv = cfg.kv().toSettings();
+        PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
+                cfg.maxPromptTokens());
+        EngineRef ref = shared.ref();
+
+        Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
+                row -> start(row, engine, encoder, kv, ref, shared));
+        if (task != null) {
+            task.addTaskCompletionListener(ctx -> {
+                shared.sampleHeap();
+                reports.add(new EngineReport(ref, acquired.created(), System.nanoTime(), baseline,
+                        EngineReport.Counters.of(engine.stats()), shared.peakHeapBytes));
+            });
+        }
+        return out;
+    }
+
+    private static String gpuAddress(TaskContext task) {
+        if (task == null) {
+            return null;
+        }
+        scala.Option<ResourceInformation> gpu = task.resources().get("gpu");
+        if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
+            return null;
+        }
+        return gpu.get().addresses()[0];
+    }
+
+    /** Starts one row; the returned handle waits for its output row. */
+    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, EngineRef ref,
+                                ExecutorEngines.Shared shared) {
+        int occurrence = row.getInt(row.fieldIndex(RunPlanner.OCCURRENCE));
+        RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
+        if (!plan.ok()) {
+            return done(shared, OutputRow.failed(row, inputWidth, plan, null, plan.error(), modelName, kv.mode().id(), ref));
+        }
+        PromptEncoder.Encoded encoded;
+        try {
+            encoded = encoder.encode(plan);
+        } catch (RuntimeException e) {
+            return done(shared, OutputRow.failed(row, inputWidth, plan, null, "tokenization failed: " + e.getMessage(),
+                    modelName, kv.mode().id(), ref));
+        }
+        if (encoded.error() != null) {
+            Integer n = encoded.tokens() == null ? null : encoded.tokens().length;
+            return done(shared, OutputRow.failed(row, inputWidth, plan, n, encoded.error(), modelName, kv.mode().id(), ref));
+        }
+        int[] prompt = encoded.tokens();
+        CompletableFuture<GenerationResult> future;
+        try {
+            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
+        } catch (RuntimeException e) {
+            return done(shared, OutputRow.failed(row, inputWidth, plan, prompt.length, "rejected by the engine: " + e.getMessage(),
+                    modelName, kv.mode().id(), ref));
+        }
+        boolean checkFidelity = StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
+        return () -> {
+            GenerationResult r;
+            try {
+                r = future.join();
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                shared.rowsDone.incrementAndGet();
+                return OutputRow.failed(row, inputWidth, plan, prompt.length, "generation failed: " + cause,
+                        modelName, kv.mode().id(), ref);
+            }
+            GenerationService.FidelityScores f = null;
+            if (checkFidelity && r.error() == null && r.tokens().length > 0) {
+                try {
+                    f = engine.fidelity(prompt, r.tokens(), kv);
+                } catch (RuntimeException e) {
+                    LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
+                }
+            }
+            shared.rowsDone.incrementAndGet();
+            return OutputRow.generated(row, inputWidth, plan, r, f, modelName, kv.mode().id(), ref);
+        };
+    }
+
+    private static Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
+        shared.rowsDone.incrementAndGet();
+        return () -> row;
+    }
+}

@@ -1,0 +1,222 @@
+package kittyspark.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job in Spark local mode on the demo model, end to end through real Parquet. */
+class GenerationPipelineTest {
+    static SparkSession spark;
+
+    @TempDir
+    Path tmp;
+
+    /** One run over the mixed good and bad rows, shared by the tests that only read it. */
+    @TempDir
+    static Path shared;
+    static JobSummary mixedRun;
+
+    @BeforeAll
+    static void start() {
+        spark = TestSpark.session();
+        String input = TestSpark.write(spark, TestSpark.mixedRows(), shared.resolve("in"));
+        mixedRun = new GenerationPipeline(spark, TestSpark.config()).run(input, shared.resolve("out").toString());
+    }
+
+    @AfterAll
+    static void stop() {
+        ExecutorEngines.closeAll();
+    }
+
+    private JobSummary run(PipelineConfig cfg, String input, Path out) {
+        return new GenerationPipeline(spark, cfg).run(input, out.toString());
+    }
+
+    private static Map<String, Row> byKey(Dataset<Row> out) {
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : out.collectAsList()) {
+            String key = r.getAs("id") + "#" + r.getAs("id_occurrence");
+            assertNull(m.put(key, r), "row " + key + " appears twice");
+        }
+        return m;
+    }
+
+    private static Dataset<Row> read(Path out) {
+        return spark.read().parquet(out.toString());
+    }
+
+    @Test
+    void everyInputRowYieldsExactlyOneOutputRowWithItsErrorOrCompletion() {
+        JobSummary s = mixedRun;
+        Map<String, Row> out = byKey(read(shared.resolve("out")));
+        assertEquals(TestSpark.mixedRows().size(), out.size());
+        assertEquals(14, s.inputRows());
+        assertEquals(5, s.okRows(), "4 good rows and the unicode row generate");
+        assertEquals(9, s.errorRows());
+        for (int i = 0; i < 4; i++) {
+            Row r = out.get("good-" + i + "#1");
+            assertNull(r.getAs("error"));
+            assertTrue(List.of("eos", "stop", "length").contains(r.<String>getAs("finish_reason")));
+            assertNotNull(r.getAs("completion"));
+            assertTrue(r.<Integer>getAs("prompt_tokens") > 0);
+            assertEquals("good", r.getAs("source"), "input columns pass through");
+            assertEquals("kitty-demo-qwen3-12m", r.getAs("model"));
+            assertEquals("fp16", r.getAs("kv_mode"));
+            assertNotNull(r.getAs("completion_mean_logprob"));
+        }
+        assertTrue(Files.isRegularFile(shared.resolve("out/_kitty_summary.json")));
+    }
+
+    @Test
+    void eachBadRowBecomesAnErrorRowThatSaysWhatIsWrong() {
+        Map<String, String> errors = new HashMap<>();
+        for (Row r : read(shared.resolve("out")).collectAsList()) {
+            errors.put(r.getAs("source"), r.getAs("error"));
+            if (r.getAs("error") != null) {
+                assertEquals("error", r.getAs("finish_reason"));
+            }
+        }
+        assertEquals("id is null", errors.get("null id"));
+        assertEquals("id is empty", errors.get("empty id"));
+        assertTrue(errors.get("duplicate id").startsWith("duplicate id 'good-0'"), errors.get("duplicate id"));
+        assertEquals("prompt is null", errors.get("null prompt"));
+        assertTrue(errors.get("over-long prompt").contains("the model's context is 4096"), errors.get("over-long prompt"));
+        assertTrue(errors.get("negative max_new_tokens").contains("max_new_tokens must be >= 0"));
+        assertTrue(errors.get("NaN temperature").contains("temperature"));
+        assertTrue(errors.get("top_p 0").contains("top_p must be in (0, 1]"));
+        assertTrue(errors.get("top_p 1.5").contains("top_p must be in (0, 1]"));
+        assertNull(errors.get("unicode"), "CJK, emoji, RTL, combining marks, zero-width and NUL are valid");
+        assertNull(errors.get("good"));
+    }
+
+    @Test
+    void leftTruncationKeepsTheEndOfAnOverLongPromptAndGenerates() {
+        String input = TestSpark.write(spark, List.of(TestSpark.ok("long", "x = 1\n".repeat(200))), tmp.resolve("in"));
+        // A small prompt limit stands in for the model's 4096-token context (same rule, faster prefill).
+        run(TestSpark.config().withMaxPromptTokens(64).withTruncateLeft(true), input, tmp.resolve("out"));
+        Row r = read(tmp.resolve("out")).first();
+        assertNull(r.getAs("error"));
+        assertEquals(64, r.<Integer>getAs("prompt_tokens"));
+    }
+
+    @Test
+    void aPromptOverTheConfiguredLimitIsAnErrorWithoutTruncation() {
+        String input = TestSpark.write(spark, List.of(TestSpark.ok("long", "x = 1\n".repeat(200))), tmp.resolve("in"));
+        run(TestSpark.config().withMaxPromptTokens(64), input, tmp.resolve("out"));
+        Row r = read(tmp.resolve("out")).first();
+        assertEquals("error", r.getAs("finish_reason"));
+        assertTrue(r.<String>getAs("error").contains("kitty.prompt.max-tokens is 64"), r.<String>getAs("error"));
+    }
+
+    @Test
+    void aSecondRunOverTheSameOutputAddsNothing() {
+        JobSummary second = run(TestSpark.config(), shared.resolve("in").toString(), shared.resolve("out"));
+        assertEquals(14, second.skippedRows());
+        assertEquals(0, second.okRows() + second.errorRows());
+        assertTrue(second.commits().isEmpty());
+        assertEquals(14, read(shared.resolve("out")).count());
+    }
+
+    @Test
+    void aRunKilledMidwayIsFinishedByTheNextRunWithEveryRowOnceAndCommittedWorkKept() throws Exception {
+        List<Row> rows = TestSpark.goodRows(6);
+        String all = TestSpark.write(spark, rows, tmp.resolve("all"));
+        // The killed run: it committed the first three rows, and died while staging a commit.
+        String firstHalf = TestSpark.write(spark, rows.subList(0, 3), tmp.resolve("first"));
+        run(TestSpark.config(), firstHalf, tmp.resolve("out"));
+        Path staging = Files.createDirectories(tmp.resolve("out/_staging/kitty_commit=000002"));
+        Files.writeString(staging.resolve("part-00000-half-written.parquet"), "not parquet");
+
+        JobSummary resumed = run(TestSpark.config(), all, tmp.resolve("out"));
+
+        assertEquals(3, resumed.skippedRows());
+        assertEquals(3, resumed.okRows());
+        Map<String, Row> out = byKey(read(tmp.resolve("out")));
+        assertEquals(6, out.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(1, out.get("good-" + i + "#1").<Integer>getAs("kitty_commit"), "committed work is not redone");
+        }
+        assertTrue(Files.notExists(tmp.resolve("out/_staging")));
+    }
+
+    @Test
+    void aChangedConfigurationRegeneratesOnlyTheRowsItChanges() {
+        List<Row> rows = List.of(TestSpark.ok("default-len", "def f():\n"),
+                TestSpark.row("own-len", "def g():\n", 3, null, null, null, null, "good"));
+        String input = TestSpark.write(spark, rows, tmp.resolve("in"));
+        run(TestSpark.config(), input, tmp.resolve("out"));
+        PipelineConfig longer = TestSpark.config().withSampling(new PipelineConfig.SamplingDefaults(6, 0.0, 0, 1.0, List.of()));
+
+        JobSummary second = run(longer, input, tmp.resolve("out"));
+
+        assertEquals(1, second.skippedRows(), "the row with its own max_new_tokens is unchanged");
+        Map<String, Row> out = byKey(read(tmp.resolve("out")));
+        assertEquals(2, out.size(), "the old version of the regenerated row is gone");
+        assertEquals(2, out.get("default-len#1").<Integer>getAs("kitty_commit"));
+        assertEquals(1, out.get("own-len#1").<Integer>getAs("kitty_commit"));
+    }
+
+    @Test
+    void retryErrorsRedoesOnlyTheErrorRows() {
+        List<Row> rows = new java.util.ArrayList<>(TestSpark.goodRows(2));
+        rows.add(TestSpark.row("null-prompt", null, null, null, null, null, null, "bad"));
+        rows.add(TestSpark.row("negative-max", "def f():", -3, null, null, null, null, "bad"));
+        rows.add(TestSpark.row("top-p-big", "def f():", null, null, 1.5, null, null, "bad"));
+        String input = TestSpark.write(spark, rows, tmp.resolve("in"));
+        run(TestSpark.config(), input, tmp.resolve("out"));
+        PipelineConfig retry = TestSpark.config().withRun(TestSpark.config().run().withRetryErrors(true));
+
+        JobSummary second = run(retry, input, tmp.resolve("out"));
+
+        assertEquals(2, second.skippedRows());
+        assertEquals(3, second.errorRows());
+        Dataset<Row> out = read(tmp.resolve("out"));
+        assertEquals(5, out.count());
+        assertEquals(0, out.where(functions.col("error").isNull().and(functions.col("kitty_commit").equalTo(2))).count());
+    }
+
+    @Test
+    void rowsWithoutASeedSampleTheSameWhateverThePartitioning() {
+        List<Row> rows = TestSpark.goodRows(6);
+        String input = TestSpark.write(spark, rows, tmp.resolve("in"));
+        PipelineConfig sampled = TestSpark.config().withSampling(new PipelineConfig.SamplingDefaults(6, 0.9, 0, 0.95, List.of()));
+        run(sampled.withRun(new PipelineConfig.RunSettings(1, 2, 1000, java.time.Duration.ofSeconds(5), false)), input, tmp.resolve("a"));
+        run(sampled.withRun(new PipelineConfig.RunSettings(3, 8, 2, java.time.Duration.ofSeconds(5), false)), input, tmp.resolve("b"));
+        Map<String, Row> a = byKey(read(tmp.resolve("a")));
+        Map<String, Row> b = byKey(read(tmp.resolve("b")));
+        for (String k : a.keySet()) {
+            assertEquals(a.get(k).<String>getAs("completion"), b.get(k).<String>getAs("completion"), k);
+        }
+    }
+
+    @Test
+    void fidelityIsMeasuredForTheRowsChosenByIdAndNullForTheOthers() {
+        String input = TestSpark.write(spark, TestSpark.goodRows(8), tmp.resolve("in"));
+        run(TestSpark.config(), input, tmp.resolve("out"));
+        for (Row r : read(tmp.resolve("out")).collectAsList()) {
+            boolean chosen = StableHash.inFidelitySample(r.getAs("id"), 0.5);
+            boolean generatedSomething = r.<Integer>getAs("completion_tokens") > 0;
+            assertEquals(chosen && generatedSomething, r.getAs("kv_delta_nll") != null, "row " + r.getAs("id"));
+            if (chosen && generatedSomething) {
+                assertEquals(0.0, r.<Double>getAs("kv_delta_nll"), 1e-6, "fp16 against itself");
+                assertEquals(1.0, r.<Double>getAs("kv_top1_agreement"), 1e-9);
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package kittyspark.pipeline;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import kittyspark.runtime.kv.KvMode;
+import kittyspark.runtime.kv.KvSettings;
+
+/** Shared fixtures: a small local Spark, the demo model, and inputs with every kind of bad row. */
+final class TestSpark {
+    static final Path REPO = Path.of(System.getProperty("kitty.repo.root", "..")).toAbsolutePath().normalize();
+    static final Path DEMO_MODEL = REPO.resolve("models/kitty-demo-qwen3-12m");
+
+    static final StructType INPUT = new StructType()
+            .add("id", DataTypes.StringType)
+            .add("prompt", DataTypes.StringType)
+            .add("max_new_tokens", DataTypes.IntegerType)
+            .add("temperature", DataTypes.DoubleType)
+            .add("top_p", DataTypes.DoubleType)
+            .add("seed", DataTypes.LongType)
+            .add("stop", DataTypes.createArrayType(DataTypes.StringType))
+            .add("source", DataTypes.StringType);
+
+    private TestSpark() {
+    }
+
+    static SparkSession session() {
+        return SparkSession.builder().master("local[2]").appName("kitty-test")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.driver.host", "127.0.0.1")
+                .getOrCreate();
+    }
+
+    static PipelineConfig config() {
+        return new PipelineConfig(DEMO_MODEL.toString(),
+                new PipelineConfig.Columns("id", "prompt", "messages"),
+                new PipelineConfig.SamplingDefaults(4, 0.0, 0, 1.0, List.of()),
+                42L, PipelineConfig.KvSpec.of(KvSettings.of(KvMode.FP16)), false, 0, 0.5,
+                new PipelineConfig.EngineSettings("auto", 2, 16, 0, 2048),
+                new PipelineConfig.RunSettings(2, 8, 1000, Duration.ofSeconds(5), false));
+    }
+
+    static Row row(String id, String prompt, Integer maxNew, Double temperature, Double topP, Long seed,
+                   List<String> stop, String source) {
+        return RowFactory.create(id, prompt, maxNew, temperature, topP, seed,
+                stop == null ? null : scala.jdk.javaapi.CollectionConverters.asScala(stop).toSeq(), source);
+    }
+
+    static Row ok(String id, String prompt) {
+        return row(id, prompt, null, null, null, null, null, "good");
+    }
+
+    static final String UNICODE = "日本語のテキスト 😀🎉 שלום עולם e\u0301 \u200b zero\u0000width";
+
+    /** Good rows followed by one row of each bad kind (see the list). */
+    static List<Row> mixedRows() {
+        List<Row> rows = new ArrayList<>(goodRows(4));
+        rows.addAll(Arrays.asList(
+                row(null, "def f():", null, null, null, null, null, "null id"),
+                row("", "def f():", null, null, null, null, null, "empty id"),
+                row("good-0", "def duplicate():", null, null, null, null, null, "duplicate id"),
+                row("null-prompt", null, null, null, null, null, null, "null prompt"),
+                row("too-long", "x = 1\n".repeat(6000), null, null, null, null, null, "over-long prompt"),
+                row("negative-max", "def f():", -3, null, null, null, null, "negative max_new_tokens"),
+                row("nan-temperature", "def f():", null, Double.NaN, null, null, null, "NaN temperature"),
+                row("top-p-zero", "def f():", null, null, 0.0, null, null, "top_p 0"),
+                row("top-p-big", "def f():", null, null, 1.5, null, null, "top_p 1.5"),
+                row("unicode", UNICODE, null, null, null, null, null, "unicode")));
+        return rows;
+    }
+
+    static List<Row> goodRows(int n) {
+        List<Row> rows = new ArrayList<>();
+        String[] prompts = {"import os\n\ndef main():\n", "class Point:\n    def __init__(self, x, y):\n",
+                "# compute the mean\ndef mean(xs):\n", "for i in range(10):\n", "def fib(n):\n    if n < 2:\n",
+                "import numpy as np\n\n", "with open(path) as f:\n", "try:\n    import json\nexcept"};
+        for (int i = 0; i < n; i++) {
+            rows.add(ok("good-" + i, prompts[i % prompts.length]));
+        }
+        return rows;
+    }
+
+    static String write(SparkSession spark, List<Row> rows, Path dir) {
+        Dataset<Row> df = spark.createDataFrame(rows, INPUT);
+        df.coalesce(1).write().mode("overwrite").parquet(dir.toString());
+        return dir.toString();
+    }
+}
