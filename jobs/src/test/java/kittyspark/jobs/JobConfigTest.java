@@ -25,7 +25,7 @@ class JobConfigTest {
         PipelineConfig c = JobConfig.load(null, List.of()).pipeline(Path.of("m"), null);
         assertEquals("m", c.modelDir());
         assertEquals(128, c.sampling().maxNewTokens());
-        assertEquals("fp16", c.kv().mode());
+        assertEquals("kitty", c.kv().mode());
         assertEquals(0.05, c.fidelityFraction());
         assertEquals("auto", c.engine().device());
     }

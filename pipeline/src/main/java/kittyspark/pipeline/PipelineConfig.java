@@ -133,6 +133,10 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
         return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, m, fidelityFraction, engine, run);
     }
 
+    public PipelineConfig withKv(KvSpec k) {
+        return new PipelineConfig(modelDir, columns, sampling, jobSeed, k, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
+    }
+
     public PipelineConfig withEngine(EngineSettings e) {
         return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, e, run);
     }

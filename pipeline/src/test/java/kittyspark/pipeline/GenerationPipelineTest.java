@@ -20,6 +20,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import kittyspark.runtime.kv.KvMode;
+import kittyspark.runtime.kv.KvSettings;
+
 /** The job in Spark local mode on the demo model, end to end through real Parquet. */
 class GenerationPipelineTest {
     static SparkSession spark;
@@ -217,6 +220,25 @@ class GenerationPipelineTest {
                 assertEquals(0.0, r.<Double>getAs("kv_delta_nll"), 1e-6, "fp16 against itself");
                 assertEquals(1.0, r.<Double>getAs("kv_top1_agreement"), 1e-9);
             }
+        }
+    }
+
+    @Test
+    void kittyRowsCarryTheirFidelityAgainstTheFullPrecisionCache() {
+        // Prompts of ~450 tokens: after prefill the kitty cache holds key pages, so decoding reads 2-bit pages.
+        String input = TestSpark.write(spark, TestSpark.goodRows(4), tmp.resolve("in"));
+        PipelineConfig kitty = TestSpark.config().withFidelityFraction(1.0)
+                .withKv(PipelineConfig.KvSpec.of(KvSettings.of(KvMode.KITTY)));
+        run(kitty, input, tmp.resolve("out"));
+        for (Row r : read(tmp.resolve("out")).collectAsList()) {
+            assertEquals("kitty", r.getAs("kv_mode"));
+            assertNull(r.getAs("error"));
+            double kl = r.<Double>getAs("kv_kl");
+            double top1 = r.<Double>getAs("kv_top1_agreement");
+            assertTrue(kl >= 0 && kl < 1, "KL " + kl);
+            assertTrue(top1 >= 0 && top1 <= 1, "top-1 " + top1);
+            assertEquals(r.<Double>getAs("completion_mean_logprob"), r.<Double>getAs("kv_ref_mean_logprob")
+                    - r.<Double>getAs("kv_delta_nll"), 1e-3, "quantized logprob = reference - delta");
         }
     }
 }
