@@ -297,7 +297,7 @@ __device__ __forceinline__ void cp_async16(void* smem_dst, const void* gmem_src)
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem_src));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_1() { asm volatile("cp.async.wait_group 1;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
 __device__ __forceinline__ void mma_bf16(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
                                          uint32_t b1) {
@@ -359,7 +359,7 @@ struct __align__(16) AttnSmem {
     float q[G][D];
     float score[G][ATTN_P];               // raw dot, then p in place
     float accf[G][D];                     // fp16-region values and, at the end, everything
-    float qm_part[NWARPS][G];
+    float qm[G];                          // sum_d q_d min_d of the current key page
     float alpha[G];
     float pm[G], m[G], l[G];
 };
@@ -421,6 +421,22 @@ __device__ __forceinline__ void issue_tile_loads(AttnSmem<D, G>& sh, int buf, co
     }
 }
 
+__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p)); }
+
+template <int D>
+__device__ __forceinline__ const __half* fp_key_row(const __half* fp_keys, const SeqMeta& sm, int pos, int sink,
+                                                    int kv_heads, int h) {
+    const int row = pos < sink ? pos : sink + (pos - sink) % ATTN_P;
+    return fp_keys + (((size_t) sm.fp_slot * (sink + ATTN_P) + row) * kv_heads + h) * D;
+}
+
+template <int D>
+__device__ __forceinline__ const __half* fp_value_row(const __half* fp_values, const SeqMeta& sm, int pos, int sink,
+                                                      int value_ring, int kv_heads, int h) {
+    const int row = pos < sink ? pos : sink + (pos - sink) % value_ring;
+    return fp_values + (((size_t) sm.fp_slot * (sink + value_ring) + row) * kv_heads + h) * D;
+}
+
 template <int D, int G>
 __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict__ key_pool,
                           const uint8_t* __restrict__ value_pool, const int* __restrict__ key_table,
@@ -438,56 +454,79 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
     const int t_end = min(tiles, t_begin + tiles_per_split);
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, gid = lane >> 2, tig = lane & 3;
     const int qh0 = h * G;  // first query head of this kv head's group
-    const int bpad = (B + 15) / 16 * 16;
-    const int key_plane = (D + B) * (ATTN_P / 4);
     const int key_index_off = S::KPLANE_SMEM;
     const int key_meta_off = S::KPLANE_SMEM + (B > 0 ? D : 0);
 
-    // prologue: start the first tile's page loads, then q, zeroed B-operand padding, state
+    // prologue: start the first tile's page loads; pull every full-precision row this block
+    // will read into L2 now (one round trip for all of them instead of one per row later)
     issue_tile_loads<D, G>(sh, 0, tile_info(t_begin, sm, sink), sm, h, kv_heads, B, key_pool, value_pool, key_table,
                            value_table);
     cp_async_commit();
+    for (int tile = t_begin; tile < t_end; tile++) {
+        const TileInfo ti = tile_info(tile, sm, sink);
+        if (tid < ti.count) {
+            if (!ti.key_packed) {
+                const __half* r = fp_key_row<D>(fp_keys, sm, ti.start + tid, sink, kv_heads, h);
+                for (int o = 0; o < D * 2; o += 128) prefetch_l2(reinterpret_cast<const uint8_t*>(r) + o);
+            }
+            if (!ti.value_packed) {
+                const __half* r = fp_value_row<D>(fp_values, sm, ti.start + tid, sink, value_ring, kv_heads, h);
+                for (int o = 0; o < D * 2; o += 128) prefetch_l2(reinterpret_cast<const uint8_t*>(r) + o);
+            }
+        }
+    }
     for (int i = tid; i < G * D; i += NTHREADS) sh.q[i / D][i % D] = q[((size_t) b * gridDim.y * G + qh0) * D + i];
     for (int i = tid; i < S::NCOLP * S::QS_WORDS; i += NTHREADS) (&sh.qs[0][0])[i] = 0u;
     for (int i = tid; i < S::NCOLP * S::PB_WORDS; i += NTHREADS) (&sh.pb[0][0])[i] = 0u;
     for (int i = tid; i < G * D; i += NTHREADS) (&sh.accf[0][0])[i] = 0.f;
+    // softmax state of the heads this warp owns: m is warp-uniform, l and sum p*min are
+    // per-lane partial sums (reduced once at the end, not every tile)
     float m_run[S::HPW], l_run[S::HPW], pm_run[S::HPW];
+#pragma unroll
     for (int k = 0; k < S::HPW; k++) {
         m_run[k] = __int_as_float(0xff800000);
         l_run[k] = 0.f;
         pm_run[k] = 0.f;
     }
     float vacc[2][S::NT][4];  // value product accumulators: unit of this warp, 2 m-tiles
+#pragma unroll
     for (int mt = 0; mt < 2; mt++)
+#pragma unroll
         for (int nt = 0; nt < S::NT; nt++)
+#pragma unroll
             for (int e = 0; e < 4; e++) vacc[mt][nt][e] = 0.f;
     const int unit = warp % S::UNITS, part = warp / S::UNITS;
-    __syncthreads();
+    // swizzled smem offsets of this thread's 4 code bytes in k-tile 0; k-tile kt adds whole
+    // 128-byte lines (kt * 512 for keys, kt * 16 rows for values) which the swizzle keeps
+    int koff[4], voff[4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        koff[j] = swz<ATTN_P / 4>((4 * tig + j) * (ATTN_P / 4) + 8 * warp + gid);
+        voff[j] = S::KSTAGE + swz<D / 4>((4 * tig + j) * (D / 4) + 8 * unit + gid);
+    }
 
     for (int tile = t_begin; tile < t_end; tile++) {
         const int buf = (tile - t_begin) & 1;
         const TileInfo ti = tile_info(tile, sm, sink);
+        cp_async_wait_all();
+        __syncthreads();  // this tile's pages landed; every thread is done with the previous tile
         if (tile + 1 < t_end)
             issue_tile_loads<D, G>(sh, buf ^ 1, tile_info(tile + 1, sm, sink), sm, h, kv_heads, B, key_pool,
                                    value_pool, key_table, value_table);
         cp_async_commit();
-        cp_async_wait_1();
-        __syncthreads();
         const uint8_t* st = sh.stage[buf];
 
-        // ---- phase B: B operand of the key product for this page (thread d owns channel d)
         if (ti.key_packed) {
+            // ---- phase B: B operand of the key product (thread d owns channel d) and sum q*min
             const uint8_t* meta = st + key_meta_off;
             for (int d = tid; d < D; d += NTHREADS) {
-                float sc = fp16_bits_to_float(meta[4 * d] | (meta[4 * d + 1] << 8));
-                float mn = fp16_bits_to_float(meta[4 * d + 2] | (meta[4 * d + 3] << 8));
-                int slot = B > 0 ? st[key_index_off + d] : 0;
+                const float sc = fp16_bits_to_float(*reinterpret_cast<const unsigned short*>(meta + 4 * d));
+                const int slot = B > 0 ? st[key_index_off + d] : 0;
                 __nv_bfloat16* qs = reinterpret_cast<__nv_bfloat16*>(&sh.qs[0][0]);
 #pragma unroll
                 for (int g = 0; g < G; g++) {
-                    float x = sh.q[g][d] * sc;
                     __nv_bfloat16 hi, lo;
-                    split_bf16(x, hi, lo);
+                    split_bf16(sh.q[g][d] * sc, hi, lo);
                     qs[(2 * g) * (2 * S::QS_WORDS) + d] = hi;
                     qs[(2 * g + 1) * (2 * S::QS_WORDS) + d] = lo;
                     if (slot < B) {  // 4 x is exact: the high plane carries bits 2-3 of the code
@@ -496,30 +535,33 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
                     }
                 }
             }
-            // sum_d q_d m_d per head: warp partials in a fixed order (deterministic)
-            const uint8_t* mmeta = meta;
 #pragma unroll
-            for (int g = 0; g < G; g++) {
-                float part_sum = 0.f;
-                for (int d = tid; d < D; d += NTHREADS)
-                    part_sum += sh.q[g][d] * fp16_bits_to_float(mmeta[4 * d + 2] | (mmeta[4 * d + 3] << 8));
-                for (int o = 16; o > 0; o >>= 1) part_sum += __shfl_xor_sync(0xffffffffu, part_sum, o);
-                if (lane == 0) sh.qm_part[warp][g] = part_sum;
+            for (int k = 0; k < S::HPW; k++) {  // warp per head, lanes over channels
+                const int g = warp + NWARPS * k;
+                if (g < G) {
+                    float s = 0.f;
+#pragma unroll
+                    for (int d = lane; d < D; d += 32)
+                        s += sh.q[g][d] * fp16_bits_to_float(*reinterpret_cast<const unsigned short*>(meta + 4 * d + 2));
+#pragma unroll
+                    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+                    if (lane == 0) sh.qm[g] = s;
+                }
             }
             __syncthreads();
 
             // ---- phase C (packed): scores of this warp's 32 tokens
             float sacc[2][S::NT][4];
+#pragma unroll
             for (int mt = 0; mt < 2; mt++)
+#pragma unroll
                 for (int nt = 0; nt < S::NT; nt++)
+#pragma unroll
                     for (int e = 0; e < 4; e++) sacc[mt][nt][e] = 0.f;
-            const int ktiles = D / 16 + bpad / 16;
-            for (int kt = 0; kt < ktiles; kt++) {
-                // rows (channels, or high-plane slots) kt*16 + 4 tig + j, byte 8 warp + gid
-                const int row0 = kt * 16 + 4 * tig;
+            auto ktile = [&](int plane_off, int entry0) {
                 uint32_t by[4];
 #pragma unroll
-                for (int j = 0; j < 4; j++) by[j] = st[swz<ATTN_P / 4>((row0 + j) * (ATTN_P / 4) + 8 * warp + gid)];
+                for (int j = 0; j < 4; j++) by[j] = st[plane_off + koff[j]];
                 const uint32_t w01 = pack2(by[0], by[1]), w23 = pack2(by[2], by[3]);
                 uint32_t a01[4], a23[4];
 #pragma unroll
@@ -529,46 +571,51 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
                 }
 #pragma unroll
                 for (int nt = 0; nt < S::NT; nt++) {
-                    const uint2 bb = *reinterpret_cast<const uint2*>(&sh.qs[nt * 8 + gid][(kt * 16 + 4 * tig) / 2]);
+                    const uint2 bb = *reinterpret_cast<const uint2*>(&sh.qs[nt * 8 + gid][(entry0 + 4 * tig) / 2]);
 #pragma unroll
                     for (int mt = 0; mt < 2; mt++)
                         mma_bf16(sacc[mt][nt], a01[2 * mt], a01[2 * mt + 1], a23[2 * mt], a23[2 * mt + 1], bb.x, bb.y);
                 }
-            }
-            (void) key_plane;
+            };
+#pragma unroll
+            for (int kt = 0; kt < D / 16; kt++) ktile(kt * 512, kt * 16);
+#pragma unroll
+            for (int kh = 0; kh < S::BMAX / 16; kh++)
+                if (kh * 16 < B) ktile(D * (ATTN_P / 4) + kh * 512, D + kh * 16);
 #pragma unroll
             for (int nt = 0; nt < S::NT; nt++) {
                 const int g = nt * 4 + tig;
                 if (g < G) {
-                    float qm = 0.f;
-#pragma unroll
-                    for (int w = 0; w < NWARPS; w++) qm += sh.qm_part[w][g];
+                    const float qm = sh.qm[g];
 #pragma unroll
                     for (int mt = 0; mt < 2; mt++) {
                         const int t = 32 * warp + 4 * gid + 2 * mt;
-                        sh.score[g][t] = (sacc[mt][nt][0] + sacc[mt][nt][1]) + qm;
-                        sh.score[g][t + 1] = (sacc[mt][nt][2] + sacc[mt][nt][3]) + qm;
+                        *reinterpret_cast<float2*>(&sh.score[g][t]) =
+                            make_float2((sacc[mt][nt][0] + sacc[mt][nt][1]) + qm, (sacc[mt][nt][2] + sacc[mt][nt][3]) + qm);
                     }
                 }
             }
         } else {
-            // ---- phase C (fp16 sink or key buffer): thread t computes all heads' dots
+            // ---- phase C (fp16 sink or key buffer): thread t computes all heads' dots; the
+            // row's 16-byte loads are all issued before the first use
             const int t = tid;
             if (t < ti.count) {
-                const int pos = ti.start + t;
-                const int row = pos < sink ? pos : sink + (pos - sink) % ATTN_P;
-                const __half* k = fp_keys + (((size_t) sm.fp_slot * (sink + ATTN_P) + row) * kv_heads + h) * D;
+                const uint4* k = reinterpret_cast<const uint4*>(fp_key_row<D>(fp_keys, sm, ti.start + t, sink, kv_heads, h));
+                uint4 raw[D / 8];
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) raw[i] = k[i];
                 float acc[G];
 #pragma unroll
                 for (int g = 0; g < G; g++) acc[g] = 0.f;
-                for (int d0 = 0; d0 < D; d0 += 8) {
-                    uint4 raw = *reinterpret_cast<const uint4*>(k + d0);
-                    const __half2* hv = reinterpret_cast<const __half2*>(&raw);
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) {
+                    const __half2* hv = reinterpret_cast<const __half2*>(&raw[i]);
 #pragma unroll
                     for (int e = 0; e < 4; e++) {
-                        float2 kf = __half22float2(hv[e]);
+                        const float2 kf = __half22float2(hv[e]);
 #pragma unroll
-                        for (int g = 0; g < G; g++) acc[g] += sh.q[g][d0 + 2 * e] * kf.x + sh.q[g][d0 + 2 * e + 1] * kf.y;
+                        for (int g = 0; g < G; g++)
+                            acc[g] += sh.q[g][8 * i + 2 * e] * kf.x + sh.q[g][8 * i + 2 * e + 1] * kf.y;
                     }
                 }
 #pragma unroll
@@ -582,46 +629,58 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
 #pragma unroll
         for (int k = 0; k < S::HPW; k++) {
             const int g = warp + NWARPS * k;
-            if (g >= G) break;
-            float sc[4];
-            float tmax = __int_as_float(0xff800000);
+            if (g < G) {
+                const float4 raw = *reinterpret_cast<const float4*>(&sh.score[g][4 * lane]);
+                float sc[4] = {raw.x * scale_log2, raw.y * scale_log2, raw.z * scale_log2, raw.w * scale_log2};
+                float tmax = __int_as_float(0xff800000);
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int t = 4 * lane + e;
-                sc[e] = t < ti.count ? sh.score[g][t] * scale_log2 : __int_as_float(0xff800000);
-                tmax = fmaxf(tmax, sc[e]);
-            }
-            for (int o = 16; o > 0; o >>= 1) tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
-            const float m_new = fmaxf(m_run[k], tmax);
-            const float alpha = exp2f(m_run[k] - m_new);
-            float psum = 0.f, pmin = 0.f;
-            __nv_bfloat16* pb = reinterpret_cast<__nv_bfloat16*>(&sh.pb[0][0]);
-#pragma unroll
-            for (int e = 0; e < 4; e++) {
-                const int t = 4 * lane + e;
-                const float p = exp2f(sc[e] - m_new);
-                psum += p;
-                if (ti.value_packed) {
-                    float vs = fp16_bits_to_float(vmeta[4 * t] | (vmeta[4 * t + 1] << 8));
-                    float vm = fp16_bits_to_float(vmeta[4 * t + 2] | (vmeta[4 * t + 3] << 8));
-                    __nv_bfloat16 hi, lo;
-                    split_bf16(p * vs, hi, lo);
-                    pb[(2 * g) * (2 * S::PB_WORDS) + t] = hi;
-                    pb[(2 * g + 1) * (2 * S::PB_WORDS) + t] = lo;
-                    pmin += p * vm;
-                } else {
-                    sh.score[g][t] = p;
+                for (int e = 0; e < 4; e++) {
+                    if (4 * lane + e >= ti.count) sc[e] = __int_as_float(0xff800000);
+                    tmax = fmaxf(tmax, sc[e]);
                 }
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1) tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
+                const float m_new = fmaxf(m_run[k], tmax);
+                const float alpha = exp2f(m_run[k] - m_new);
+                float p[4], psum = 0.f;
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    p[e] = exp2f(sc[e] - m_new);
+                    psum += p[e];
+                }
+                float pmin = 0.f;
+                if (ti.value_packed) {
+                    const uint4 vm = *reinterpret_cast<const uint4*>(vmeta + 16 * lane);  // (scale, min) x 4 tokens
+                    const uint32_t words[4] = {vm.x, vm.y, vm.z, vm.w};
+                    uint32_t hi2[2], lo2[2];
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        const float vs = fp16_bits_to_float(words[e] & 0xffffu);
+                        const float vmin = fp16_bits_to_float(words[e] >> 16);
+                        __nv_bfloat16 hi, lo;
+                        split_bf16(p[e] * vs, hi, lo);
+                        const uint32_t hb = __bfloat16_as_ushort(hi), lb = __bfloat16_as_ushort(lo);
+                        if (e & 1) {
+                            hi2[e >> 1] |= hb << 16;
+                            lo2[e >> 1] |= lb << 16;
+                        } else {
+                            hi2[e >> 1] = hb;
+                            lo2[e >> 1] = lb;
+                        }
+                        pmin += p[e] * vmin;
+                    }
+                    *reinterpret_cast<uint2*>(&sh.pb[2 * g][2 * lane]) = make_uint2(hi2[0], hi2[1]);
+                    *reinterpret_cast<uint2*>(&sh.pb[2 * g + 1][2 * lane]) = make_uint2(lo2[0], lo2[1]);
+                } else {
+                    *reinterpret_cast<float4*>(&sh.score[g][4 * lane]) = make_float4(p[0], p[1], p[2], p[3]);
+                }
+                m_run[k] = m_new;
+                l_run[k] = l_run[k] * alpha + psum;
+                pm_run[k] = pm_run[k] * alpha + pmin;
+#pragma unroll
+                for (int d = lane; d < D; d += 32) sh.accf[g][d] *= alpha;
+                if (lane == 0) sh.alpha[g] = alpha;
             }
-            for (int o = 16; o > 0; o >>= 1) {
-                psum += __shfl_xor_sync(0xffffffffu, psum, o);
-                pmin += __shfl_xor_sync(0xffffffffu, pmin, o);
-            }
-            m_run[k] = m_new;
-            l_run[k] = l_run[k] * alpha + psum;
-            pm_run[k] = pm_run[k] * alpha + pmin;
-            for (int d = lane; d < D; d += 32) sh.accf[g][d] *= alpha;
-            if (lane == 0) sh.alpha[g] = alpha;
         }
         __syncthreads();
 
@@ -637,13 +696,12 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
         }
         if (ti.value_packed) {
             // A = codes [channel][token] of this warp's 32-channel unit, k-tiles of its token part
-            const int cb = 8 * unit + gid;  // byte of the token row: channels 4 cb .. 4 cb + 3
+#pragma unroll
             for (int kk = 0; kk < S::KT_PER_PART; kk++) {
                 const int kt = part * S::KT_PER_PART + kk;
-                const int t0 = kt * 16 + 4 * tig;
                 uint32_t by[4];
 #pragma unroll
-                for (int j = 0; j < 4; j++) by[j] = st[S::KSTAGE + swz<D / 4>((t0 + j) * (D / 4) + cb)];
+                for (int j = 0; j < 4; j++) by[j] = st[voff[j] + kt * 16 * (D / 4)];
                 const uint32_t w01 = pack2(by[0], by[1]), w23 = pack2(by[2], by[3]);
                 uint32_t a01[4], a23[4];
 #pragma unroll
@@ -660,43 +718,55 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
                 }
             }
         } else {
-            // fp16 sink or value ring: thread owns a channel pair and a share of the heads
+            // fp16 sink or value ring: thread owns a channel pair and every GROUPS-th token;
+            // loads go out 16 at a time (the rows were prefetched to L2 in the prologue)
             constexpr int PAIRS = D / 2;
             constexpr int GROUPS = NTHREADS / PAIRS;
-            constexpr int HPG = (G + GROUPS - 1) / GROUPS;
+            constexpr int BATCH = 16;
             const int pair = tid % PAIRS, grp = tid / PAIRS;
-            float ax[HPG], ay[HPG];
+            float ax[G], ay[G];
 #pragma unroll
-            for (int k = 0; k < HPG; k++) ax[k] = ay[k] = 0.f;
-            for (int t = 0; t < ti.count; t++) {
-                const int pos = ti.start + t;
-                const int row = pos < sink ? pos : sink + (pos - sink) % value_ring;
-                const __half2 v2 = *reinterpret_cast<const __half2*>(
-                    fp_values + (((size_t) sm.fp_slot * (sink + value_ring) + row) * kv_heads + h) * D + 2 * pair);
-                const float2 vf = __half22float2(v2);
+            for (int g = 0; g < G; g++) ax[g] = ay[g] = 0.f;
+            for (int t0 = grp; t0 < ti.count; t0 += GROUPS * BATCH) {
+                __half2 v[BATCH];
 #pragma unroll
-                for (int k = 0; k < HPG; k++) {
-                    const int g = grp * HPG + k;
-                    if (g < G) {
-                        const float p = sh.score[g][t];
-                        ax[k] += p * vf.x;
-                        ay[k] += p * vf.y;
+                for (int u = 0; u < BATCH; u++) {
+                    const int t = t0 + u * GROUPS;
+                    v[u] = t < ti.count ? *(reinterpret_cast<const __half2*>(fp_value_row<D>(
+                                                fp_values, sm, ti.start + t, sink, value_ring, kv_heads, h)) +
+                                            pair)
+                                        : __floats2half2_rn(0.f, 0.f);
+                }
+#pragma unroll
+                for (int u = 0; u < BATCH; u++) {
+                    const int t = t0 + u * GROUPS;
+                    if (t < ti.count) {
+                        const float2 vf = __half22float2(v[u]);
+#pragma unroll
+                        for (int g = 0; g < G; g++) {
+                            const float pg = sh.score[g][t];
+                            ax[g] += pg * vf.x;
+                            ay[g] += pg * vf.y;
+                        }
                     }
                 }
             }
+            for (int r = 0; r < GROUPS; r++) {  // token groups add in a fixed order
+                if (grp == r) {
 #pragma unroll
-            for (int k = 0; k < HPG; k++) {
-                const int g = grp * HPG + k;
-                if (g < G) {
-                    sh.accf[g][2 * pair] += ax[k];
-                    sh.accf[g][2 * pair + 1] += ay[k];
+                    for (int g = 0; g < G; g++) {
+                        sh.accf[g][2 * pair] += ax[g];
+                        sh.accf[g][2 * pair + 1] += ay[g];
+                    }
                 }
+                __syncthreads();
             }
         }
-        __syncthreads();  // the next iteration's loads reuse this stage buffer
     }
+    cp_async_wait_all();
 
     // ---- epilogue: fold the tensor-core accumulators into accf (token parts in order), write
+    __syncthreads();
     for (int p = 0; p < S::PARTS; p++) {
         if (part == p) {
 #pragma unroll
@@ -717,10 +787,18 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
 #pragma unroll
     for (int k = 0; k < S::HPW; k++) {
         const int g = warp + NWARPS * k;
-        if (g < G && lane == 0) {
-            sh.pm[g] = pm_run[k];
-            sh.m[g] = m_run[k];
-            sh.l[g] = l_run[k];
+        if (g < G) {
+            float l = l_run[k], pm = pm_run[k];
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) {
+                l += __shfl_xor_sync(0xffffffffu, l, o);
+                pm += __shfl_xor_sync(0xffffffffu, pm, o);
+            }
+            if (lane == 0) {
+                sh.pm[g] = pm;
+                sh.m[g] = m_run[k];
+                sh.l[g] = l;
+            }
         }
     }
     __syncthreads();
@@ -737,8 +815,11 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
 
 }  // namespace kitty
 
-#define KITTY_ATTENTION(D, G)                                                                                        \
-    extern "C" __global__ void __launch_bounds__(kitty::NTHREADS) kitty_attention_d##D##_g##G(                       \
+// MINB: resident blocks per multiprocessor the register allocation must allow (shared memory
+// allows about 6 at D=128, G<=4 and 4 at G=8); the largest value without spills in the
+// ptxas report (-Xptxas -v).
+#define KITTY_ATTENTION(D, G, MINB)                                                                                        \
+    extern "C" __global__ void __launch_bounds__(kitty::NTHREADS, MINB) kitty_attention_d##D##_g##G(                       \
         const float* q, const uint8_t* key_pool, const uint8_t* value_pool, const int* key_table,                   \
         const int* value_table, const kitty::SeqMeta* seqs, const __half* fp_keys, const __half* fp_values,          \
         float* part_acc, float* part_ml, int kv_heads, int sink, int value_ring, int boosted, int tiles_per_split,    \
@@ -747,34 +828,66 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
                                part_ml, kv_heads, sink, value_ring, boosted, tiles_per_split, max_splits,           \
                                scale_log2);                                                                          \
     }
-KITTY_ATTENTION(64, 1)
-KITTY_ATTENTION(64, 2)
-KITTY_ATTENTION(64, 4)
-KITTY_ATTENTION(64, 8)
-KITTY_ATTENTION(128, 1)
-KITTY_ATTENTION(128, 2)
-KITTY_ATTENTION(128, 4)
-KITTY_ATTENTION(128, 8)
+KITTY_ATTENTION(64, 1, 6)
+KITTY_ATTENTION(64, 2, 6)
+KITTY_ATTENTION(64, 4, 6)
+KITTY_ATTENTION(64, 8, 5)
+KITTY_ATTENTION(128, 1, 5)
+KITTY_ATTENTION(128, 2, 6)
+KITTY_ATTENTION(128, 4, 6)
+KITTY_ATTENTION(128, 8, 4)
 
 // Merges the splits of each (sequence, query head): m in log2 units, acc unnormalized.
-// Grid (query heads, sequences), 128 threads.
+// Grid (query heads, sequences), 128 threads. The split maxima and weights are reduced in
+// parallel and staged in shared memory so the per-channel loop issues independent loads.
+namespace kitty {
+__device__ __forceinline__ float block_reduce(float v, bool is_max, float* scratch) {
+    for (int o = 16; o > 0; o >>= 1) {
+        float w = __shfl_xor_sync(0xffffffffu, v, o);
+        v = is_max ? fmaxf(v, w) : v + w;
+    }
+    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
+    __syncthreads();
+    float r = scratch[0];
+    for (int i = 1; i < (int) (blockDim.x >> 5); i++) r = is_max ? fmaxf(r, scratch[i]) : r + scratch[i];
+    __syncthreads();
+    return r;
+}
+}  // namespace kitty
+
 extern "C" __global__ void __launch_bounds__(128) kitty_attention_combine(const float* __restrict__ part_acc,
                                                                        const float* __restrict__ part_ml,
                                                                        const kitty::SeqMeta* __restrict__ seqs,
                                                                        float* __restrict__ out, int D, int sink,
                                                                        int tiles_per_split, int max_splits) {
+    constexpr int CHUNK = 256;
+    __shared__ float weight[CHUNK];
+    __shared__ float scratch[4];
     const int hq = blockIdx.x, b = blockIdx.y, heads = gridDim.x;
     const int tiles = kitty::num_tiles(seqs[b].length, sink);
     const int splits = (tiles + tiles_per_split - 1) / tiles_per_split;
     const size_t base = ((size_t) b * heads + hq) * max_splits;
     float m = __int_as_float(0xff800000);
-    for (int s = 0; s < splits; s++) m = fmaxf(m, part_ml[(base + s) * 2]);
+    for (int s = threadIdx.x; s < splits; s += blockDim.x) m = fmaxf(m, part_ml[(base + s) * 2]);
+    m = kitty::block_reduce(m, true, scratch);
     float l = 0.f;
-    for (int s = 0; s < splits; s++) l += exp2f(part_ml[(base + s) * 2] - m) * part_ml[(base + s) * 2 + 1];
+    for (int s = threadIdx.x; s < splits; s += blockDim.x)
+        l += exp2f(part_ml[(base + s) * 2] - m) * part_ml[(base + s) * 2 + 1];
+    l = kitty::block_reduce(l, false, scratch);
     const float inv = splits > 0 ? 1.f / l : 0.f;
-    for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    for (int d0 = 0; d0 < D; d0 += blockDim.x) {
+        const int d = d0 + threadIdx.x;
         float acc = 0.f;
-        for (int s = 0; s < splits; s++) acc += exp2f(part_ml[(base + s) * 2] - m) * part_acc[(base + s) * D + d];
-        out[((size_t) b * heads + hq) * D + d] = acc * inv;
+        for (int s0 = 0; s0 < splits; s0 += CHUNK) {
+            const int n = min(CHUNK, splits - s0);
+            for (int s = threadIdx.x; s < n; s += blockDim.x) weight[s] = exp2f(part_ml[(base + s0 + s) * 2] - m);
+            __syncthreads();
+            if (d < D) {
+#pragma unroll 8
+                for (int s = 0; s < n; s++) acc += weight[s] * part_acc[(base + s0 + s) * D + d];
+            }
+            __syncthreads();
+        }
+        if (d < D) out[((size_t) b * heads + hq) * D + d] = acc * inv;
     }
 }
