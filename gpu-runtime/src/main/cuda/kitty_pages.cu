@@ -813,6 +813,468 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Variant "bulk": each tile's pages arrive by two TMA bulk copies (cp.async.bulk, one thread)
+// completing on an mbarrier, instead of 16-byte cp.async chunks by every thread. Pages land
+// unswizzled; bank conflicts are avoided by the k-permutation instead: within each group of 16
+// tokens or channels, position perm16(x) holds x, so lane (gid, tig) reads rows tig + 4 j (the
+// quad reads 4 adjacent rows) and the B operands, scores and p are stored in that order.
+// ---------------------------------------------------------------------------------------------
+__device__ __forceinline__ int perm16(int x) { return (x & ~15) | ((x & 3) << 2) | ((x >> 2) & 3); }
+
+__device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t) __cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(count));
+}
+__device__ __forceinline__ void fence_mbarrier_init() { asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory"); }
+__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+__device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t* bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void bulk_copy(void* dst, const void* src, uint32_t bytes, uint64_t* bar) {
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
+                     smem_u32(dst)),
+                 "l"(src), "r"(bytes), "r"(smem_u32(bar))
+                 : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
+    uint32_t done;
+    do {
+        asm volatile(
+            "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
+            : "=r"(done)
+            : "r"(smem_u32(bar)), "r"(parity)
+            : "memory");
+    } while (!done);
+}
+
+template <int D>
+struct BulkStage {
+    static constexpr int BMAX = D / 2;
+    static constexpr int KSTAGE = ((D + BMAX) * (ATTN_P / 4) + 5 * D + 15) / 16 * 16;  // largest key page
+    static constexpr int VSTAGE = ATTN_P * (D / 4) + 4 * ATTN_P;
+    static constexpr int STAGE = KSTAGE + VSTAGE;
+};
+
+template <int D, int G>
+struct __align__(16) BulkSmem {
+    using S = AttnShape<D, G>;
+    uint8_t stage[2][BulkStage<D>::STAGE];
+    uint32_t qs[S::NCOLP][S::QS_WORDS];
+    uint32_t pb[S::NCOLP][S::PB_WORDS];
+    float q[G][D];
+    float score[G][ATTN_P];  // position perm16(t) holds token t
+    float accf[G][D];
+    float qm[G];
+    float alpha[G];
+    float pm[G], m[G], l[G];
+    uint64_t bar[2];
+};
+
+// One thread: expect the tile's bytes on the stage's mbarrier, then start the copies (a tile
+// with no packed page arrives with 0 bytes, so its phase completes at once).
+template <int D, int G>
+__device__ __forceinline__ void issue_tile_bulk(BulkSmem<D, G>& sh, int buf, const TileInfo& ti, const SeqMeta& sm,
+                                                int h, int kv_heads, int B, const uint8_t* key_pool,
+                                                const uint8_t* value_pool, const int* key_table,
+                                                const int* value_table) {
+    const uint32_t kbytes = (D + B) * (ATTN_P / 4) + (B > 0 ? D : 0) + 4 * D;
+    const uint32_t vbytes = BulkStage<D>::VSTAGE;
+    mbar_arrive_expect_tx(&sh.bar[buf], (ti.key_packed ? kbytes : 0u) + (ti.value_packed ? vbytes : 0u));
+    if (ti.key_packed) {
+        const int page = key_table[sm.key_table_offset + ti.body];
+        bulk_copy(sh.stage[buf], key_pool + ((size_t) page * kv_heads + h) * kbytes, kbytes, &sh.bar[buf]);
+    }
+    if (ti.value_packed) {
+        const int page = value_table[sm.value_table_offset + ti.body];
+        bulk_copy(sh.stage[buf] + BulkStage<D>::KSTAGE, value_pool + ((size_t) page * kv_heads + h) * vbytes, vbytes,
+                  &sh.bar[buf]);
+    }
+}
+
+template <int D, int G>
+__device__ void attention_bulk(const float* __restrict__ q, const uint8_t* __restrict__ key_pool,
+                          const uint8_t* __restrict__ value_pool, const int* __restrict__ key_table,
+                          const int* __restrict__ value_table, const SeqMeta* __restrict__ seqs,
+                          const __half* __restrict__ fp_keys, const __half* __restrict__ fp_values,
+                          float* __restrict__ part_acc, float* __restrict__ part_ml, int kv_heads, int sink,
+                          int value_ring, int B, int tiles_per_split, int max_splits, float scale_log2) {
+    using S = AttnShape<D, G>;
+    __shared__ BulkSmem<D, G> sh;
+    const int split = blockIdx.x, h = blockIdx.y, b = blockIdx.z;
+    const SeqMeta sm = seqs[b];
+    const int tiles = num_tiles(sm.length, sink);
+    const int t_begin = split * tiles_per_split;
+    if (t_begin >= tiles) return;
+    const int t_end = min(tiles, t_begin + tiles_per_split);
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, gid = lane >> 2, tig = lane & 3;
+    const int qh0 = h * G;  // first query head of this kv head's group
+    const int key_index_off = (D + B) * (ATTN_P / 4);
+    const int key_meta_off = key_index_off + (B > 0 ? D : 0);
+
+    // prologue: start the first tile's page loads; pull every full-precision row this block
+    // will read into L2 now (one round trip for all of them instead of one per row later)
+    if (tid == 0) {
+        mbar_init(&sh.bar[0], 1);
+        mbar_init(&sh.bar[1], 1);
+        fence_mbarrier_init();
+        issue_tile_bulk<D, G>(sh, 0, tile_info(t_begin, sm, sink), sm, h, kv_heads, B, key_pool, value_pool, key_table,
+                              value_table);
+    }
+    for (int tile = t_begin; tile < t_end; tile++) {
+        const TileInfo ti = tile_info(tile, sm, sink);
+        if (tid < ti.count) {
+            if (!ti.key_packed) {
+                const __half* r = fp_key_row<D>(fp_keys, sm, ti.start + tid, sink, kv_heads, h);
+                for (int o = 0; o < D * 2; o += 128) prefetch_l2(reinterpret_cast<const uint8_t*>(r) + o);
+            }
+            if (!ti.value_packed) {
+                const __half* r = fp_value_row<D>(fp_values, sm, ti.start + tid, sink, value_ring, kv_heads, h);
+                for (int o = 0; o < D * 2; o += 128) prefetch_l2(reinterpret_cast<const uint8_t*>(r) + o);
+            }
+        }
+    }
+    for (int i = tid; i < G * D; i += NTHREADS) sh.q[i / D][i % D] = q[((size_t) b * gridDim.y * G + qh0) * D + i];
+    for (int i = tid; i < S::NCOLP * S::QS_WORDS; i += NTHREADS) (&sh.qs[0][0])[i] = 0u;
+    for (int i = tid; i < S::NCOLP * S::PB_WORDS; i += NTHREADS) (&sh.pb[0][0])[i] = 0u;
+    for (int i = tid; i < G * D; i += NTHREADS) (&sh.accf[0][0])[i] = 0.f;
+    // softmax state of the heads this warp owns: m is warp-uniform, l and sum p*min are
+    // per-lane partial sums (reduced once at the end, not every tile)
+    float m_run[S::HPW], l_run[S::HPW], pm_run[S::HPW];
+#pragma unroll
+    for (int k = 0; k < S::HPW; k++) {
+        m_run[k] = __int_as_float(0xff800000);
+        l_run[k] = 0.f;
+        pm_run[k] = 0.f;
+    }
+    float vacc[2][S::NT][4];  // value product accumulators: unit of this warp, 2 m-tiles
+#pragma unroll
+    for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+        for (int nt = 0; nt < S::NT; nt++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) vacc[mt][nt][e] = 0.f;
+    const int unit = warp % S::UNITS, part = warp / S::UNITS;
+    // smem offsets of this thread's 4 code bytes in k-tile 0 (rows tig + 4 j: the 4 lanes of
+    // a quad read adjacent rows, so no bank conflicts without a swizzle); k-tile kt adds
+    // kt * 16 rows
+    int koff[4], voff[4];
+#pragma unroll
+    for (int j = 0; j < 4; j++) {
+        koff[j] = (tig + 4 * j) * (ATTN_P / 4) + 8 * warp + gid;
+        voff[j] = BulkStage<D>::KSTAGE + (tig + 4 * j) * (D / 4) + 8 * unit + gid;
+    }
+
+    for (int tile = t_begin; tile < t_end; tile++) {
+        const int buf = (tile - t_begin) & 1;
+        const TileInfo ti = tile_info(tile, sm, sink);
+        __syncthreads();  // every thread is done with the previous tile (its stage is reused next)
+        if (tid == 0 && tile + 1 < t_end) {
+            fence_proxy_async();
+            issue_tile_bulk<D, G>(sh, buf ^ 1, tile_info(tile + 1, sm, sink), sm, h, kv_heads, B, key_pool, value_pool,
+                                  key_table, value_table);
+        }
+        mbar_wait(&sh.bar[buf], ((tile - t_begin) >> 1) & 1);  // this tile's pages landed
+        const uint8_t* st = sh.stage[buf];
+
+        if (ti.key_packed) {
+            // ---- phase B: B operand of the key product (thread d owns channel d) and sum q*min
+            const uint8_t* meta = st + key_meta_off;
+            for (int d = tid; d < D; d += NTHREADS) {
+                const float sc = fp16_bits_to_float(*reinterpret_cast<const unsigned short*>(meta + 4 * d));
+                const int slot = B > 0 ? st[key_index_off + d] : 0;
+                __nv_bfloat16* qs = reinterpret_cast<__nv_bfloat16*>(&sh.qs[0][0]);
+#pragma unroll
+                for (int g = 0; g < G; g++) {
+                    __nv_bfloat16 hi, lo;
+                    split_bf16(sh.q[g][d] * sc, hi, lo);
+                    qs[(2 * g) * (2 * S::QS_WORDS) + perm16(d)] = hi;
+                    qs[(2 * g + 1) * (2 * S::QS_WORDS) + perm16(d)] = lo;
+                    if (slot < B) {  // 4 x is exact: the high plane carries bits 2-3 of the code
+                        qs[(2 * g) * (2 * S::QS_WORDS) + D + perm16(slot)] = __float2bfloat16_rn(4.f * __bfloat162float(hi));
+                        qs[(2 * g + 1) * (2 * S::QS_WORDS) + D + perm16(slot)] =
+                            __float2bfloat16_rn(4.f * __bfloat162float(lo));
+                    }
+                }
+            }
+#pragma unroll
+            for (int k = 0; k < S::HPW; k++) {  // warp per head, lanes over channels
+                const int g = warp + NWARPS * k;
+                if (g < G) {
+                    float s = 0.f;
+#pragma unroll
+                    for (int d = lane; d < D; d += 32)
+                        s += sh.q[g][d] * fp16_bits_to_float(*reinterpret_cast<const unsigned short*>(meta + 4 * d + 2));
+#pragma unroll
+                    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+                    if (lane == 0) sh.qm[g] = s;
+                }
+            }
+            __syncthreads();
+
+            // ---- phase C (packed): scores of this warp's 32 tokens
+            float sacc[2][S::NT][4];
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int nt = 0; nt < S::NT; nt++)
+#pragma unroll
+                    for (int e = 0; e < 4; e++) sacc[mt][nt][e] = 0.f;
+            auto ktile = [&](int plane_off, int entry0) {
+                uint32_t by[4];
+#pragma unroll
+                for (int j = 0; j < 4; j++) by[j] = st[plane_off + koff[j]];
+                const uint32_t w01 = pack2(by[0], by[1]), w23 = pack2(by[2], by[3]);
+                uint32_t a01[4], a23[4];
+#pragma unroll
+                for (int s = 0; s < 4; s++) {
+                    a01[s] = codes_bf16x2(w01, s);
+                    a23[s] = codes_bf16x2(w23, s);
+                }
+#pragma unroll
+                for (int nt = 0; nt < S::NT; nt++) {
+                    const uint2 bb = *reinterpret_cast<const uint2*>(&sh.qs[nt * 8 + gid][(entry0 + 4 * tig) / 2]);
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++)
+                        mma_bf16(sacc[mt][nt], a01[2 * mt], a01[2 * mt + 1], a23[2 * mt], a23[2 * mt + 1], bb.x, bb.y);
+                }
+            };
+#pragma unroll
+            for (int kt = 0; kt < D / 16; kt++) ktile(kt * 512, kt * 16);
+#pragma unroll
+            for (int kh = 0; kh < S::BMAX / 16; kh++)
+                if (kh * 16 < B) ktile(D * (ATTN_P / 4) + kh * 512, D + kh * 16);
+#pragma unroll
+            for (int nt = 0; nt < S::NT; nt++) {
+                const int g = nt * 4 + tig;
+                if (g < G) {
+                    const float qm = sh.qm[g];
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++) {
+                        const int t = 32 * warp + 4 * gid + 2 * mt;
+                        sh.score[g][perm16(t)] = (sacc[mt][nt][0] + sacc[mt][nt][1]) + qm;
+                        sh.score[g][perm16(t + 1)] = (sacc[mt][nt][2] + sacc[mt][nt][3]) + qm;
+                    }
+                }
+            }
+        } else {
+            // ---- phase C (fp16 sink or key buffer): thread t computes all heads' dots; the
+            // row's 16-byte loads are all issued before the first use
+            const int t = tid;
+            if (t < ti.count) {
+                const uint4* k = reinterpret_cast<const uint4*>(fp_key_row<D>(fp_keys, sm, ti.start + t, sink, kv_heads, h));
+                uint4 raw[D / 8];
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) raw[i] = k[i];
+                float acc[G];
+#pragma unroll
+                for (int g = 0; g < G; g++) acc[g] = 0.f;
+#pragma unroll
+                for (int i = 0; i < D / 8; i++) {
+                    const __half2* hv = reinterpret_cast<const __half2*>(&raw[i]);
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        const float2 kf = __half22float2(hv[e]);
+#pragma unroll
+                        for (int g = 0; g < G; g++)
+                            acc[g] += sh.q[g][8 * i + 2 * e] * kf.x + sh.q[g][8 * i + 2 * e + 1] * kf.y;
+                    }
+                }
+#pragma unroll
+                for (int g = 0; g < G; g++) sh.score[g][perm16(t)] = acc[g];
+            }
+        }
+        __syncthreads();
+
+        // ---- phase D: online softmax, warp per head; lanes own tokens 4 lane .. 4 lane + 3
+        const uint8_t* vmeta = st + BulkStage<D>::KSTAGE + S::VPLANE;
+#pragma unroll
+        for (int k = 0; k < S::HPW; k++) {
+            const int g = warp + NWARPS * k;
+            if (g < G) {
+                const float4 raw = *reinterpret_cast<const float4*>(&sh.score[g][4 * lane]);
+                float sc[4] = {raw.x * scale_log2, raw.y * scale_log2, raw.z * scale_log2, raw.w * scale_log2};
+                float tmax = __int_as_float(0xff800000);
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    if (perm16(4 * lane + e) >= ti.count) sc[e] = __int_as_float(0xff800000);
+                    tmax = fmaxf(tmax, sc[e]);
+                }
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1) tmax = fmaxf(tmax, __shfl_xor_sync(0xffffffffu, tmax, o));
+                const float m_new = fmaxf(m_run[k], tmax);
+                const float alpha = exp2f(m_run[k] - m_new);
+                float p[4], psum = 0.f;
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    p[e] = exp2f(sc[e] - m_new);
+                    psum += p[e];
+                }
+                float pmin = 0.f;
+                if (ti.value_packed) {
+                    uint32_t words[4];  // (scale, min) of the lane's 4 tokens
+#pragma unroll
+                    for (int e = 0; e < 4; e++) words[e] = *reinterpret_cast<const uint32_t*>(vmeta + 4 * perm16(4 * lane + e));
+                    uint32_t hi2[2], lo2[2];
+#pragma unroll
+                    for (int e = 0; e < 4; e++) {
+                        const float vs = fp16_bits_to_float(words[e] & 0xffffu);
+                        const float vmin = fp16_bits_to_float(words[e] >> 16);
+                        __nv_bfloat16 hi, lo;
+                        split_bf16(p[e] * vs, hi, lo);
+                        const uint32_t hb = __bfloat16_as_ushort(hi), lb = __bfloat16_as_ushort(lo);
+                        if (e & 1) {
+                            hi2[e >> 1] |= hb << 16;
+                            lo2[e >> 1] |= lb << 16;
+                        } else {
+                            hi2[e >> 1] = hb;
+                            lo2[e >> 1] = lb;
+                        }
+                        pmin += p[e] * vmin;
+                    }
+                    *reinterpret_cast<uint2*>(&sh.pb[2 * g][2 * lane]) = make_uint2(hi2[0], hi2[1]);
+                    *reinterpret_cast<uint2*>(&sh.pb[2 * g + 1][2 * lane]) = make_uint2(lo2[0], lo2[1]);
+                } else {
+                    *reinterpret_cast<float4*>(&sh.score[g][4 * lane]) = make_float4(p[0], p[1], p[2], p[3]);
+                }
+                m_run[k] = m_new;
+                l_run[k] = l_run[k] * alpha + psum;
+                pm_run[k] = pm_run[k] * alpha + pmin;
+#pragma unroll
+                for (int d = lane; d < D; d += 32) sh.accf[g][d] *= alpha;
+                if (lane == 0) sh.alpha[g] = alpha;
+            }
+        }
+        __syncthreads();
+
+        // ---- phase E: values
+#pragma unroll
+        for (int nt = 0; nt < S::NT; nt++) {
+            const int g = nt * 4 + tig;
+            const float a = g < G ? sh.alpha[g] : 0.f;
+#pragma unroll
+            for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+                for (int e = 0; e < 4; e++) vacc[mt][nt][e] *= a;
+        }
+        if (ti.value_packed) {
+            // A = codes [channel][token] of this warp's 32-channel unit, k-tiles of its token part
+#pragma unroll
+            for (int kk = 0; kk < S::KT_PER_PART; kk++) {
+                const int kt = part * S::KT_PER_PART + kk;
+                uint32_t by[4];
+#pragma unroll
+                for (int j = 0; j < 4; j++) by[j] = st[voff[j] + kt * 16 * (D / 4)];
+                const uint32_t w01 = pack2(by[0], by[1]), w23 = pack2(by[2], by[3]);
+                uint32_t a01[4], a23[4];
+#pragma unroll
+                for (int s = 0; s < 4; s++) {
+                    a01[s] = codes_bf16x2(w01, s);
+                    a23[s] = codes_bf16x2(w23, s);
+                }
+#pragma unroll
+                for (int nt = 0; nt < S::NT; nt++) {
+                    const uint2 bb = *reinterpret_cast<const uint2*>(&sh.pb[nt * 8 + gid][(kt * 16 + 4 * tig) / 2]);
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++)
+                        mma_bf16(vacc[mt][nt], a01[2 * mt], a01[2 * mt + 1], a23[2 * mt], a23[2 * mt + 1], bb.x, bb.y);
+                }
+            }
+        } else {
+            // fp16 sink or value ring: thread owns a channel pair and every GROUPS-th token;
+            // loads go out 16 at a time (the rows were prefetched to L2 in the prologue)
+            constexpr int PAIRS = D / 2;
+            constexpr int GROUPS = NTHREADS / PAIRS;
+            constexpr int BATCH = 16;
+            const int pair = tid % PAIRS, grp = tid / PAIRS;
+            float ax[G], ay[G];
+#pragma unroll
+            for (int g = 0; g < G; g++) ax[g] = ay[g] = 0.f;
+            for (int t0 = grp; t0 < ti.count; t0 += GROUPS * BATCH) {
+                __half2 v[BATCH];
+#pragma unroll
+                for (int u = 0; u < BATCH; u++) {
+                    const int t = t0 + u * GROUPS;
+                    v[u] = t < ti.count ? *(reinterpret_cast<const __half2*>(fp_value_row<D>(
+                                                fp_values, sm, ti.start + t, sink, value_ring, kv_heads, h)) +
+                                            pair)
+                                        : __floats2half2_rn(0.f, 0.f);
+                }
+#pragma unroll
+                for (int u = 0; u < BATCH; u++) {
+                    const int t = t0 + u * GROUPS;
+                    if (t < ti.count) {
+                        const float2 vf = __half22float2(v[u]);
+#pragma unroll
+                        for (int g = 0; g < G; g++) {
+                            const float pg = sh.score[g][perm16(t)];
+                            ax[g] += pg * vf.x;
+                            ay[g] += pg * vf.y;
+                        }
+                    }
+                }
+            }
+            for (int r = 0; r < GROUPS; r++) {  // token groups add in a fixed order
+                if (grp == r) {
+#pragma unroll
+                    for (int g = 0; g < G; g++) {
+                        sh.accf[g][2 * pair] += ax[g];
+                        sh.accf[g][2 * pair + 1] += ay[g];
+                    }
+                }
+                __syncthreads();
+            }
+        }
+    }
+
+    // ---- epilogue: fold the tensor-core accumulators into accf (token parts in order), write
+    __syncthreads();
+    for (int p = 0; p < S::PARTS; p++) {
+        if (part == p) {
+#pragma unroll
+            for (int nt = 0; nt < S::NT; nt++) {
+                const int g = nt * 4 + tig;
+                if (g < G) {
+#pragma unroll
+                    for (int mt = 0; mt < 2; mt++) {
+                        const int d = 32 * unit + 4 * gid + 2 * mt;
+                        sh.accf[g][d] += vacc[mt][nt][0] + vacc[mt][nt][1];
+                        sh.accf[g][d + 1] += vacc[mt][nt][2] + vacc[mt][nt][3];
+                    }
+                }
+            }
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int k = 0; k < S::HPW; k++) {
+        const int g = warp + NWARPS * k;
+        if (g < G) {
+            float l = l_run[k], pm = pm_run[k];
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) {
+                l += __shfl_xor_sync(0xffffffffu, l, o);
+                pm += __shfl_xor_sync(0xffffffffu, pm, o);
+            }
+            if (lane == 0) {
+                sh.pm[g] = pm;
+                sh.m[g] = m_run[k];
+                sh.l[g] = l;
+            }
+        }
+    }
+    __syncthreads();
+    const size_t base = ((size_t) b * gridDim.y * G + qh0) * max_splits + split;  // (b, head qh0, split)
+    for (int i = tid; i < G * D; i += NTHREADS) {
+        const int g = i / D, d = i % D;
+        part_acc[(base + (size_t) g * max_splits) * D + d] = sh.accf[g][d] + sh.pm[g];
+    }
+    if (tid < G) {
+        part_ml[(base + (size_t) tid * max_splits) * 2] = sh.m[tid];
+        part_ml[(base + (size_t) tid * max_splits) * 2 + 1] = sh.l[tid];
+    }
+}
+
 }  // namespace kitty
 
 // MINB: resident blocks per multiprocessor the register allocation must allow (shared memory
@@ -828,6 +1290,16 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
                                part_ml, kv_heads, sink, value_ring, boosted, tiles_per_split, max_splits,           \
                                scale_log2);                                                                          \
     }
+#define KITTY_ATTENTION_BULK(D, G, MINB)                                                                             \
+    extern "C" __global__ void __launch_bounds__(kitty::NTHREADS, MINB) kitty_attention_bulk_d##D##_g##G(            \
+        const float* q, const uint8_t* key_pool, const uint8_t* value_pool, const int* key_table,                   \
+        const int* value_table, const kitty::SeqMeta* seqs, const __half* fp_keys, const __half* fp_values,          \
+        float* part_acc, float* part_ml, int kv_heads, int sink, int value_ring, int boosted, int tiles_per_split,    \
+        int max_splits, float scale_log2) {                                                                          \
+        kitty::attention_bulk<D, G>(q, key_pool, value_pool, key_table, value_table, seqs, fp_keys, fp_values,      \
+                                    part_acc, part_ml, kv_heads, sink, value_ring, boosted, tiles_per_split,         \
+                                    max_splits, scale_log2);                                                         \
+    }
 KITTY_ATTENTION(64, 1, 6)
 KITTY_ATTENTION(64, 2, 6)
 KITTY_ATTENTION(64, 4, 6)
@@ -836,6 +1308,14 @@ KITTY_ATTENTION(128, 1, 5)
 KITTY_ATTENTION(128, 2, 6)
 KITTY_ATTENTION(128, 4, 6)
 KITTY_ATTENTION(128, 8, 4)
+KITTY_ATTENTION_BULK(64, 1, 6)
+KITTY_ATTENTION_BULK(64, 2, 5)
+KITTY_ATTENTION_BULK(64, 4, 6)
+KITTY_ATTENTION_BULK(64, 8, 5)
+KITTY_ATTENTION_BULK(128, 1, 5)
+KITTY_ATTENTION_BULK(128, 2, 6)
+KITTY_ATTENTION_BULK(128, 4, 6)
+KITTY_ATTENTION_BULK(128, 8, 4)
 
 // Merges the splits of each (sequence, query head): m in log2 units, acc unnormalized.
 // Grid (query heads, sequences), 128 threads. The split maxima and weights are reduced in

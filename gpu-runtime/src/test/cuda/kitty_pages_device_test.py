@@ -71,9 +71,10 @@ class Kernels:
         k((n_jobs, kv_heads), (128,), (jobs, np.int32(p), np.int32(d), np.int32(token_stride),
                                       np.int32(head_stride)), shared_mem=smem)
 
-    def attention(self, a, tps, max_splits, combine=True):
+    def attention(self, a, tps, max_splits, combine=True, variant=""):
+        """variant "" = cp.async pages (kitty_attention_*), "bulk" = TMA bulk pages (kitty_attention_bulk_*)."""
         cp = self.cp
-        k = self.get(f"kitty_attention_d{a['D']}_g{a['G']}")
+        k = self.get(f"kitty_attention_{variant + '_' if variant else ''}d{a['D']}_g{a['G']}")
         batch = a["seqs"].shape[0] // 8
         k((max_splits, a["Hkv"], batch), (128,),
           (a["q"], a["kpool"], a["vpool"], a["ktab"], a["vtab"], a["seqs"], a["fpk"], a["fpv"], a["pacc"], a["pml"],
@@ -210,7 +211,7 @@ def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
     return a, np.stack(refs)
 
 
-def attention_on_device(kern, cp, rng, sm_count, quick=False):
+def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("", "bulk")):
     ok = True
     rows = []
     W = 128
@@ -231,21 +232,21 @@ def attention_on_device(kern, cp, rng, sm_count, quick=False):
         R = (W + P + P - 1) // P * P
         a, want = build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R)
         max_tiles = max(ref.num_tiles(n, S) for n in lengths)
-        for tps in tps_list:
+        for tps, variant in [(x, v) for v in variants for x in tps_list]:
             t = tps or ref.plan_tiles_per_split(lengths, Hkv, sm_count, S)
             ms = -(-max_tiles // t)
             a["pacc"] = cp.full((len(lengths), Hkv * G, ms, D), np.nan, dtype=cp.float32)
             a["pml"] = cp.full((len(lengths), Hkv * G, ms, 2), np.nan, dtype=cp.float32)
             a["out"] = cp.full((len(lengths), Hkv * G, D), np.nan, dtype=cp.float32)
-            kern.attention(a, t, ms)
+            kern.attention(a, t, ms, variant=variant)
             got = cp.asnumpy(a["out"]).astype(np.float64)
             finite = np.isfinite(got).all()
             err = np.abs(got - want).max() if finite else float("inf")
             rel = err / np.abs(want).max()
             good = finite and rel < 1e-4
             ok &= good
-            rows.append((D, G, Hkv, S, B, t, ms, lengths, err, rel, good))
-            print(f"gpu  attention D={D} G={G} Hkv={Hkv} S={S} B={B} tps={t} splits<={ms} lengths={lengths}: "
+            rows.append((D, G, Hkv, S, B, t, ms, lengths, err, rel, good, variant or "plain"))
+            print(f"gpu  attention[{variant or 'plain'}] D={D} G={G} Hkv={Hkv} S={S} B={B} tps={t} splits<={ms} lengths={lengths}: "
                   f"max abs err {err:.3e}, rel {rel:.3e} {'ok' if good else 'FAIL'}")
     return ok, rows
 
@@ -343,7 +344,7 @@ def synth_layer(cp, kern, batch, L, D, G, Hkv, S, B, W, R, rng_seed):
     return a, packed, fp_bytes, qtime, (n_k, n_v)
 
 
-def bench(kern, cp, sm_count, out_rows):
+def bench(kern, cp, sm_count, out_rows, variants):
     bw = copy_bandwidth(cp)
     print(f"bench device copy bandwidth (read + write): {bw / 1e12:.3f} TB/s")
     D, G, Hkv, W, L = 128, 4, 8, 128, 8192
@@ -361,9 +362,10 @@ def bench(kern, cp, sm_count, out_rows):
             lengths = [L] * batch
             tiles = ref.num_tiles(L, S)
             planned = ref.plan_tiles_per_split(lengths, Hkv, sm_count, S)
-            cand = sorted({planned, 1, 2, 4, 8, 16, 22, 33, tiles})
-            results = {}
-            for tps in cand:
+            cand = sorted({planned, 1, 2, 4, 6, 8, 11, 16, 33, tiles})
+            for vname, vkern, vvar in variants:
+              results = {}
+              for tps in cand:
                 ms_ = -(-tiles // tps)
                 for a in lay:
                     a["pacc"] = cp.empty((batch, Hkv * G, ms_, D), dtype=cp.float32)
@@ -372,14 +374,14 @@ def bench(kern, cp, sm_count, out_rows):
 
                 def run_all(combine=True):
                     for a in lay:
-                        kern.attention(a, tps, ms_, combine)
+                        vkern.attention(a, tps, ms_, combine, variant=vvar)
                 t_all = median_ms_graph(cp, run_all) / layers
                 t_main = median_ms_graph(cp, lambda: run_all(False)) / layers
                 results[tps] = (t_all, t_main, ms_)
-            best = min(results, key=lambda k: results[k][0])
-            for tps in cand:
+              best = min(results, key=lambda k: results[k][0])
+              for tps in cand:
                 t_all, t_main, ms_ = results[tps]
-                row = dict(mode=mode, batch=batch, context=L, tiles_per_split=tps, splits=ms_,
+                row = dict(variant=vname, mode=mode, batch=batch, context=L, tiles_per_split=tps, splits=ms_,
                            planned=tps == planned, us_total=t_all * 1e3, us_attention_only=t_main * 1e3,
                            packed_bytes=packed, fp16_bytes=fp_bytes,
                            packed_GBps=packed / (t_all * 1e-3) / 1e9,
@@ -388,7 +390,7 @@ def bench(kern, cp, sm_count, out_rows):
                            pct_copy_all=100 * (packed + fp_bytes) / (t_all * 1e-3) / bw,
                            copy_TBps=bw / 1e12, quantize_ms_all_pages=qtime / layers)
                 out_rows.append(row)
-                print(f"bench {mode} batch={batch} ctx={L} tps={tps:3d}{'*' if tps == planned else ' '}"
+                print(f"bench {vname:5s} {mode} batch={batch} ctx={L} tps={tps:3d}{'*' if tps == planned else ' '}"
                       f"{'(best)' if tps == best else '      '} splits={ms_:3d} "
                       f"total {t_all * 1e3:8.1f} us (attn {t_main * 1e3:8.1f}) "
                       f"packed {packed / 1e6:7.1f} MB -> {row['packed_GBps']:7.1f} GB/s = {row['pct_copy_packed']:5.1f}% copy; "
@@ -409,6 +411,9 @@ def main():
     ap.add_argument("--cpu-only", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
     ap.add_argument("--quick", action="store_true", help="golden pages and two small attention cases (sanitizer)")
+    ap.add_argument("--baseline-ptx", help="an earlier kitty_pages.ptx to benchmark beside this one (variant v1)")
+    ap.add_argument("--profile", action="store_true", help="one batch-64 launch of each variant, for ncu")
+    ap.add_argument("--variants", default="plain,bulk", help="attention variants to check and time: plain, bulk")
     args = ap.parse_args()
     ok = cpu_checks(args.golden)
     if args.cpu_only:
@@ -420,20 +425,38 @@ def main():
     sm_count = props["multiProcessorCount"]
     print(f"device {props['name'].decode()} SMs={sm_count}")
     kern = Kernels(cp, args.ptx)
+    if args.profile:
+        a, _, _, _, _ = synth_layer(cp, kern, 64, 8192, 128, 4, 8, 32, 32, 128, 256, 5)
+        tps = ref.plan_tiles_per_split([8192] * 64, 8, sm_count, 32)
+        ms_ = -(-ref.num_tiles(8192, 32) // tps)
+        a["pacc"] = cp.empty((64, 32, ms_, 128), dtype=cp.float32)
+        a["pml"] = cp.empty((64, 32, ms_, 2), dtype=cp.float32)
+        a["out"] = cp.empty((64, 32, 128), dtype=cp.float32)
+        for variant in ("", "bulk"):
+            kern.attention(a, tps, ms_, variant=variant)
+        cp.cuda.Device().synchronize()
+        print(f"profiled tps={tps} splits={ms_}")
+        return 0
     rng = np.random.default_rng(int(time.time()))
     ok &= golden_on_device(kern, cp, args.golden)
     if not args.quick:
         ok &= batched_quantize_on_device(kern, cp, rng)
-    aok, arows = attention_on_device(kern, cp, rng, sm_count, args.quick)
+    chosen = [v for v in args.variants.split(",") if v]
+    aok, arows = attention_on_device(kern, cp, rng, sm_count, args.quick,
+                                     tuple("" if v == "plain" else v for v in chosen))
     ok &= aok
     rows = []
     if not args.no_bench and not args.quick:
-        bench(kern, cp, sm_count, rows)
+        variants = [(v, kern, "" if v == "plain" else v) for v in chosen]
+        if args.baseline_ptx:
+            variants.insert(0, ("v1", Kernels(cp, args.baseline_ptx), ""))
+        bench(kern, cp, sm_count, rows, variants)
     if args.out:
-        with open(os.path.join(args.out, "kitty_bench.json"), "w") as f:
+        with open(os.path.join(args.out, f"kitty_bench_{'_'.join(chosen)}.json"), "w") as f:
             json.dump(dict(ok=bool(ok), attention=[dict(D=r[0], G=r[1], Hkv=r[2], S=r[3], B=r[4], tps=r[5],
                                                          splits=r[6], lengths=r[7], max_abs_err=r[8], rel_err=r[9],
-                                                         ok=bool(r[10])) for r in arows], bench=rows), f, indent=1)
+                                                         ok=bool(r[10]), variant=r[11]) for r in arows], bench=rows),
+                      f, indent=1)
     print("ALL CHECKS", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 
