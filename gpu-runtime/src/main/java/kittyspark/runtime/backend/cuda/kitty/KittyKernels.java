@@ -31,7 +31,17 @@ public record KittyKernels(int headDim, int groupSize) {
         return headDim / 2;
     }
 
+    /**
+     * The decode-attention kernel: the variant whose pages arrive by TMA bulk copies on an
+     * mbarrier, the faster of the two on the H100 (docs/bench/kitty-kernels.md: 326 vs 348 us
+     * per layer at batch 64, 8K context). Needs sm_90.
+     */
     public String attention() {
+        return "kitty_attention_bulk_d" + headDim + "_g" + groupSize;
+    }
+
+    /** The same attention with pages staged by 16-byte cp.async (slightly faster at batch 1). */
+    public String attentionCpAsync() {
         return "kitty_attention_d" + headDim + "_g" + groupSize;
     }
 

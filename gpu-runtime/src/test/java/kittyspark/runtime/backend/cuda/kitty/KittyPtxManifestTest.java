@@ -40,7 +40,9 @@ class KittyPtxManifestTest {
             String ptx = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
             for (int d : new int[] {64, 128}) {
                 for (int g : new int[] {1, 2, 4, 8}) {
-                    assertTrue(ptx.contains(".entry " + new KittyKernels(d, g).attention() + "("), "no " + d + "/" + g);
+                    KittyKernels k = new KittyKernels(d, g);
+                    assertTrue(ptx.contains(".entry " + k.attention() + "("), "no " + k.attention());
+                    assertTrue(ptx.contains(".entry " + k.attentionCpAsync() + "("), "no " + k.attentionCpAsync());
                 }
             }
             for (boolean fp16 : new boolean[] {false, true}) {
