@@ -1,8 +1,10 @@
 // Kitty / KIVI quantized KV pages on the GPU (issue 6, first part):
 //   1. kitty_quantize_keys_{f32,f16}    full key buffers -> packed key pages (KeyPageLayout bytes)
 //   2. kitty_quantize_values_{f32,f16}  full value buffers -> packed value pages (ValuePageLayout bytes)
-//   3. kitty_attention_d{64,128}_g{1,2,4,8} + kitty_attention_combine
+//   3. kitty_attention_bulk_d{64,128}_g{1,2,4,8} (pages by TMA bulk copies, the default) and
+//      kitty_attention_d{64,128}_g{1,2,4,8} (pages by cp.async), + kitty_attention_combine:
 //      split-KV decode attention that reads the packed pages directly.
+//      Measured: docs/bench/kitty-kernels.md.
 //
 // Kernels 1 and 2 are byte-exact with the Java reference (kvquant): every rounding step is
 // the Java one (fp32 ops with explicit _rn intrinsics so nothing is contracted into an FMA,
