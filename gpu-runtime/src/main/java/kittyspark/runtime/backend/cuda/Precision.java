@@ -35,7 +35,8 @@ public enum Precision {
         long h = c.hiddenSize();
         long qw = (long) c.numHeads() * c.headDim();
         long kvw = (long) c.numKvHeads() * c.headDim();
-        long perLayer = h * (qw + 2 * kvw) + qw * h + 3 * h * c.intermediateSize();
-        return (long) c.vocabSize() * h * (c.tieWordEmbeddings() ? 1 : 2) + c.numLayers() * perLayer;
+        long norms = 2 * h + (c.architecture().qkNorm() ? 2L * c.headDim() : 0);
+        long perLayer = h * (qw + 2 * kvw) + qw * h + 3 * h * c.intermediateSize() + norms;
+        return (long) c.vocabSize() * h * (c.tieWordEmbeddings() ? 1 : 2) + c.numLayers() * perLayer + h;
     }
 }

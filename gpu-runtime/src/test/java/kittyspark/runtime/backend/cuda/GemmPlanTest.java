@@ -1,0 +1,41 @@
+package kittyspark.runtime.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class GemmPlanTest {
+    @Test
+    void decodeShapesUseEightColumnBlocksAndTheSmallestRowTile() {
+        assertEquals(new GemmPlan("gemm_decode_m1", 512, 1, 128, 0), GemmPlan.of(1, 4096, 4096, false));
+        assertEquals("gemm_decode_split_m2", GemmPlan.of(17, 4096, 4096, true).kernel());
+        assertEquals("gemm_decode_m4", GemmPlan.of(64, 4096, 4096, false).kernel());
+    }
+
+    @Test
+    void batchesUpTo256RowsStayOnTheDecodeKernelInSlabsOf64() {
+        GemmPlan p = GemmPlan.of(256, 14336, 4096, false);
+        assertEquals("gemm_decode_m4", p.kernel());
+        assertEquals(4, p.gridY());
+        assertEquals(1792, p.gridX());
+    }
+
+    @Test
+    void prefillShapesUseTheTiledKernelWithItsPipelineInDynamicSharedMemory() {
+        GemmPlan plain = GemmPlan.of(2048, 6144, 4096, false);
+        assertEquals(new GemmPlan("gemm_tiled_plain", 48, 16, 256, 3 * 2 * 128 * 32 * 2), plain);
+        GemmPlan split = GemmPlan.of(257, 100, 64, true);
+        assertEquals("gemm_tiled_split", split.kernel());
+        assertEquals(1, split.gridX());
+        assertEquals(3, split.gridY());
+        assertTrue(split.sharedBytes() > 48 * 1024, "needs the raised dynamic shared memory limit");
+    }
+
+    @Test
+    void anInnerDimensionOffTheKChunkIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GemmPlan.of(4, 64, 48, false));
+        assertTrue(e.getMessage().contains("multiple of 32"), e.getMessage());
+    }
+}
