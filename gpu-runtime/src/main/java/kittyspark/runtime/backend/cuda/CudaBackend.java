@@ -399,7 +399,7 @@ public final class CudaBackend implements Backend {
         sampleTopK = pack.ints(topK, nLogit);
         sampleIndex = pack.ints(tokenIndex, nLogit);
         sampleSeed = pack.longs(seed, nLogit);
-        long shift = hostParams.size() / 2;
+        long shift = hostParams.size() / 2 / DeviceArena.ALIGN * DeviceArena.ALIGN; // keeps 8-byte seeds aligned
         if (pack.used() > shift) {
             throw new IllegalStateException("sampling parameters exceed their staging area");
         }
@@ -460,7 +460,7 @@ public final class CudaBackend implements Backend {
         stepPfirst = pack.ints(att.pfirst(), rows);
         stepNsplit = pack.ints(att.nsplit(), rows);
         stepLogitRows = pack.ints(logitRows, nLogit);
-        if (pack.used() > hostParams.size() / 2) {
+        if (pack.used() > hostParams.size() / 2 / DeviceArena.ALIGN * DeviceArena.ALIGN) {
             throw new IllegalStateException("step parameters exceed their staging area");
         }
         hostParams.toDevice(params, pack.used(), ctx.stream());
