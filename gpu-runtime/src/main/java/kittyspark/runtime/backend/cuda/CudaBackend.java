@@ -233,6 +233,34 @@ public final class CudaBackend implements Backend {
     }
 
     // ------------------------------------------------------------------------------------
+    // benchmark support
+
+    /**
+     * Fills every layer's K and V page pools with seeded random fp16 values (std 0.5): a
+     * benchmark's long contexts then cost what real ones cost without prefilling them.
+     */
+    public synchronized void fillKvRandom(long seed) {
+        ctx.makeCurrent();
+        long elements = (long) pool.totalPages() * kvHeads * PAGE_TOKENS * headDim;
+        for (int l = 0; l < layers; l++) {
+            k.launch("fill_f16_uniform", 2048, 1, 256, 0, new KernelArgs().ptr(kPool[l]).i64(elements).i64(seed + 2L * l).f32(0f).f32(0.5f));
+            k.launch("fill_f16_uniform", 2048, 1, 256, 0, new KernelArgs().ptr(vPool[l]).i64(elements).i64(seed + 2L * l + 1).f32(0f).f32(0.5f));
+        }
+        ctx.synchronize();
+    }
+
+    /**
+     * A sequence that already holds {@code length} tokens: its pages are claimed and their
+     * content is whatever the pools hold (see {@link #fillKvRandom}). For benchmarks only.
+     */
+    public synchronized SequenceState syntheticSequence(int length, long worstCaseTokens) {
+        CudaSequence s = new CudaSequence(pool.open(worstCaseTokens));
+        s.table.ensure(length);
+        s.length = length;
+        return s;
+    }
+
+    // ------------------------------------------------------------------------------------
     // forward
 
     /** A slice of one input fed in one step. */
