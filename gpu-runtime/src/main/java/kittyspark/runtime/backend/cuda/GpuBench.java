@@ -177,15 +177,19 @@ public final class GpuBench {
         line("|---:|---:|---:|---:|---:|---:|---|");
         int vocab = gpu.config().vocabSize();
         for (int ctxLen : o.contexts()) {
-            for (int b : o.decodeBatches()) {
-                ObjectNode r = rows.addObject().put("batch", b).put("context", ctxLen);
-                long need = (long) b * gpu.pagePool().pagesForTokens(ctxLen + o.decodeSteps() + 4);
-                if (need > gpu.pagePool().availablePages()) {
-                    int fits = (int) (gpu.pagePool().availablePages() / gpu.pagePool().pagesForTokens(ctxLen + o.decodeSteps() + 4));
+            for (int asked : o.decodeBatches()) {
+                ObjectNode r = rows.addObject().put("batch", asked).put("context", ctxLen);
+                int fits = (int) (gpu.pagePool().availablePages() / gpu.pagePool().pagesForTokens(ctxLen + o.decodeSteps() + 4));
+                int b = Math.min(asked, fits);
+                if (b < asked) {
+                    // The pool holds fewer sequences of this context: measure the largest batch that fits.
                     r.put("fits", false).put("max_batch_that_fits", fits);
-                    line("| %d | %d | does not fit: %d x %d tokens > KV pool (%d fit) | | | | |", b, ctxLen, b, ctxLen,
-                            gpu.pagePool().totalTokens(), fits);
-                    continue;
+                    line("| %d: does not fit (%d x %d tokens > pool of %d); measured at %d below | %d | | | | | |", asked, asked, ctxLen,
+                            gpu.pagePool().totalTokens(), fits, ctxLen);
+                    if (b < 1) {
+                        continue;
+                    }
+                    r = rows.addObject().put("batch", b).put("context", ctxLen);
                 }
                 List<SequenceState> seqs = new ArrayList<>();
                 for (int i = 0; i < b; i++) {
