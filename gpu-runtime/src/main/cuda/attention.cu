@@ -46,23 +46,49 @@ __device__ void attn_partial(const float* __restrict__ qkv, int qkv_ld, const in
         for (int v = 0; v < NV; v++) o[i][v] = 0.f;
     }
     int kend = min(k1, pos0 + nrows);
-    for (int kc = k0; kc < kend; kc += CHUNK) {
-        __syncthreads();
-        for (int i = threadIdx.x; i < CHUNK * (D / 2); i += blockDim.x) {
-            int t = i / (D / 2), d2 = i % (D / 2);
+    // K/V chunks travel as 16-byte vectors, the next chunk's loads in flight while the
+    // current one is computed on (registers -> shared memory at the top of each round).
+    constexpr int VPR = D / 8;                                   // 16-byte vectors per key row
+    constexpr int PER = (CHUNK * VPR + ATT_WARPS * 32 - 1) / (ATT_WARPS * 32);
+    uint4 kr[PER], vr[PER];
+    auto load_chunk = [&](int kc) {
+#pragma unroll
+        for (int j = 0; j < PER; j++) {
+            int i = threadIdx.x + j * ATT_WARPS * 32;
+            int t = i / VPR, v8 = i % VPR;
             int key = kc + t;
-            float2 kf = make_float2(0.f, 0.f), vf = make_float2(0.f, 0.f);
-            if (key < kend) {
-                long off = (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + 2 * d2;
-                kf = __half22float2(*reinterpret_cast<const __half2*>(k_pool + off));
-                vf = __half22float2(*reinterpret_cast<const __half2*>(v_pool + off));
+            kr[j] = make_uint4(0, 0, 0, 0);
+            vr[j] = make_uint4(0, 0, 0, 0);
+            if (i < CHUNK * VPR && key < kend) {
+                long off = (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + 8 * v8;
+                kr[j] = __ldg(reinterpret_cast<const uint4*>(k_pool + off));
+                vr[j] = __ldg(reinterpret_cast<const uint4*>(v_pool + off));
             }
-            ks[t][2 * d2] = kf.x;
-            ks[t][2 * d2 + 1] = kf.y;
-            vs[t][2 * d2] = vf.x;
-            vs[t][2 * d2 + 1] = vf.y;
+        }
+    };
+    if (k0 < kend) load_chunk(k0);
+    for (int kc = k0; kc < kend; kc += CHUNK) {
+        __syncthreads();  // the previous chunk's readers are done
+#pragma unroll
+        for (int j = 0; j < PER; j++) {
+            int i = threadIdx.x + j * ATT_WARPS * 32;
+            if (i < CHUNK * VPR) {
+                int t = i / VPR, d0 = 8 * (i % VPR);
+                const __half2* kh = reinterpret_cast<const __half2*>(&kr[j]);
+                const __half2* vh = reinterpret_cast<const __half2*>(&vr[j]);
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    float2 kf = __half22float2(kh[e]);
+                    float2 vf = __half22float2(vh[e]);
+                    ks[t][d0 + 2 * e] = kf.x;
+                    ks[t][d0 + 2 * e + 1] = kf.y;
+                    vs[t][d0 + 2 * e] = vf.x;
+                    vs[t][d0 + 2 * e + 1] = vf.y;
+                }
+            }
         }
         __syncthreads();
+        if (kc + CHUNK < kend) load_chunk(kc + CHUNK);
 #pragma unroll
         for (int i = 0; i < PPW; i++) {
             int p = warp + ATT_WARPS * i;

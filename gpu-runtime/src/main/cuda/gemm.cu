@@ -44,14 +44,35 @@ __device__ __forceinline__ void store_quad(float* out, const float* c, int row, 
 
 // ---------------------------------------------------------------------------------------------
 // Decode shapes (M <= 16*MT per grid row): memory-bound, every weight byte is streamed once.
-// A block owns 8 output columns; its 4 warps split K (interleaved 32-wide chunks) and meet in
-// shared memory, so the summation order is fixed (results do not depend on timing).
-// grid: (ceil(N/8), ceil(M/(16*MT))), block: 128
+// A block owns 8 output columns; its 8 warps split K (interleaved 32-wide chunks) and meet in
+// shared memory, so the summation order is fixed (results do not depend on timing). Each warp
+// keeps two groups of U weight loads in flight (the next group is issued before the current
+// one goes through the tensor cores).
+// grid: (ceil(N/8), ceil(M/(16*MT))), block: 256
+constexpr int DEC_WARPS = 8;
+
+template <int MT, bool SPLIT>
+__device__ __forceinline__ void decode_chunk(float (*acc)[4], const __nv_bfloat16* __restrict__ ahi,
+                                             const __nv_bfloat16* __restrict__ alo, const int* ra, const int* rb,
+                                             int K, int k, int q, uint4 ub) {
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++) {
+        uint4 ua = ldg16(ahi + (long) ra[mt] * K + k + q * 8);
+        uint4 ua8 = ldg16(ahi + (long) rb[mt] * K + k + q * 8);
+        mma_chunk(acc[mt], ua, ua8, ub);
+        if (SPLIT) {
+            uint4 la = ldg16(alo + (long) ra[mt] * K + k + q * 8);
+            uint4 la8 = ldg16(alo + (long) rb[mt] * K + k + q * 8);
+            mma_chunk(acc[mt], la, la8, ub);
+        }
+    }
+}
+
 template <int MT, bool SPLIT>
 __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bfloat16* __restrict__ alo,
                             const __nv_bfloat16* __restrict__ w, float* __restrict__ out, int M, int N, int K,
                             int accumulate) {
-    __shared__ float red[4][MT * 4][32];
+    __shared__ float red[DEC_WARPS][MT * 4][32];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int g = lane >> 2, q = lane & 3;
     int n0 = blockIdx.x * 8;
@@ -70,40 +91,41 @@ __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bf
 #pragma unroll
         for (int c = 0; c < 4; c++) acc[mt][c] = 0.f;
 
-    constexpr int U = 4;  // weight loads in flight per warp
-    for (int kc = warp * 32; kc < K; kc += U * 128) {
-        uint4 ub[U];
+    constexpr int U = 4;                         // weight loads per group
+    constexpr int STRIDE = DEC_WARPS * 32;       // k distance between a warp's chunks
+    constexpr int GROUP = U * STRIDE;            // k covered by one group
+    uint4 cur[U], nxt[U];
+    int k0 = warp * 32;
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+        int k = k0 + u * STRIDE;
+        cur[u] = k < K ? ldg16(wp + k) : make_uint4(0, 0, 0, 0);
+    }
+    for (int kc = k0; kc < K; kc += GROUP) {
 #pragma unroll
         for (int u = 0; u < U; u++) {
-            int k = kc + u * 128;
-            ub[u] = k < K ? ldg16(wp + k) : make_uint4(0, 0, 0, 0);
+            int k = kc + GROUP + u * STRIDE;
+            nxt[u] = k < K ? ldg16(wp + k) : make_uint4(0, 0, 0, 0);
         }
 #pragma unroll
         for (int u = 0; u < U; u++) {
-            int k = kc + u * 128;
-            if (k >= K) break;
-#pragma unroll
-            for (int mt = 0; mt < MT; mt++) {
-                uint4 ua = ldg16(ahi + (long) ra[mt] * K + k + q * 8);
-                uint4 ua8 = ldg16(ahi + (long) rb[mt] * K + k + q * 8);
-                mma_chunk(acc[mt], ua, ua8, ub[u]);
-                if (SPLIT) {
-                    uint4 la = ldg16(alo + (long) ra[mt] * K + k + q * 8);
-                    uint4 la8 = ldg16(alo + (long) rb[mt] * K + k + q * 8);
-                    mma_chunk(acc[mt], la, la8, ub[u]);
-                }
-            }
+            int k = kc + u * STRIDE;
+            if (k < K) decode_chunk<MT, SPLIT>(acc, ahi, alo, ra, rb, K, k, q, cur[u]);
         }
+#pragma unroll
+        for (int u = 0; u < U; u++) cur[u] = nxt[u];
     }
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
         for (int c = 0; c < 4; c++) red[warp][mt * 4 + c][lane] = acc[mt][c];
     __syncthreads();
-    for (int i = threadIdx.x; i < MT * 4 * 32; i += 128) {
+    for (int i = threadIdx.x; i < MT * 4 * 32; i += blockDim.x) {
         int mc = i / 32, ln = i % 32;
         int mt = mc / 4, c = mc % 4;
-        float s = (red[0][mc][ln] + red[1][mc][ln]) + (red[2][mc][ln] + red[3][mc][ln]);
+        float s = 0.f;
+#pragma unroll
+        for (int wi = 0; wi < DEC_WARPS; wi++) s += red[wi][mc][ln];
         int row = mb + mt * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
         int col = n0 + 2 * (ln & 3) + (c & 1);
         if (row < M && col < N) {
@@ -114,11 +136,11 @@ __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bf
 }
 
 #define DECODE_ENTRY(MT)                                                                                         \
-    KS_EXTERN void __launch_bounds__(128) gemm_decode_m##MT(const __nv_bfloat16* ahi, const __nv_bfloat16* alo,  \
+    KS_EXTERN void __launch_bounds__(256) gemm_decode_m##MT(const __nv_bfloat16* ahi, const __nv_bfloat16* alo,  \
             const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate) {                          \
         gemm_decode<MT, false>(ahi, alo, w, out, M, N, K, accumulate);                                           \
     }                                                                                                            \
-    KS_EXTERN void __launch_bounds__(128) gemm_decode_split_m##MT(const __nv_bfloat16* ahi,                      \
+    KS_EXTERN void __launch_bounds__(256) gemm_decode_split_m##MT(const __nv_bfloat16* ahi,                      \
             const __nv_bfloat16* alo, const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate) { \
         gemm_decode<MT, true>(ahi, alo, w, out, M, N, K, accumulate);                                            \
     }

@@ -260,6 +260,27 @@ public final class CudaBackend implements Backend {
         return s;
     }
 
+    /** Layer 0's weight of a GEMM by name (qkv, o, gate_up, down) or the LM head: for GEMM benchmarks. */
+    CUdeviceptr weightForBench(String name) {
+        DeviceModel.Layer l = w.layer(0);
+        return switch (name) {
+            case "qkv" -> l.qkv();
+            case "o" -> l.o();
+            case "gate_up" -> l.gateUp();
+            case "down" -> l.down();
+            case "lm_head" -> w.lmHead();
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /** A workspace buffer that holds {@code rows} rows of the named GEMM's output (null when none does). */
+    CUdeviceptr scratchOut(String name, int rows) {
+        if (name.equals("lm_head")) {
+            return rows <= logitRowsDev ? logits : null;
+        }
+        return rows <= maxRows ? gu : null;
+    }
+
     // ------------------------------------------------------------------------------------
     // forward
 

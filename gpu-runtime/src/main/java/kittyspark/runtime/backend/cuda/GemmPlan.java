@@ -12,6 +12,8 @@ public record GemmPlan(String kernel, int gridX, int gridY, int block, int share
     public static final int TILE = 128;
     public static final int TILE_K = 32;
     public static final int STAGES = 3;
+    /** The decode kernel's 8 warps split K. */
+    public static final int DECODE_THREADS = 256;
 
     public static GemmPlan of(int m, int n, int k, boolean split) {
         if (m <= 0 || n <= 0 || k <= 0) {
@@ -23,13 +25,13 @@ public record GemmPlan(String kernel, int gridX, int gridY, int block, int share
         }
         String prefix = split ? "gemm_decode_split_m" : "gemm_decode_m";
         if (m <= 16) {
-            return new GemmPlan(prefix + 1, ceil(n, 8), 1, 128, 0);
+            return new GemmPlan(prefix + 1, ceil(n, 8), 1, DECODE_THREADS, 0);
         }
         if (m <= 32) {
-            return new GemmPlan(prefix + 2, ceil(n, 8), 1, 128, 0);
+            return new GemmPlan(prefix + 2, ceil(n, 8), 1, DECODE_THREADS, 0);
         }
         if (m <= DECODE_MAX_M) {
-            return new GemmPlan(prefix + 4, ceil(n, 8), ceil(m, 64), 128, 0);
+            return new GemmPlan(prefix + 4, ceil(n, 8), ceil(m, 64), DECODE_THREADS, 0);
         }
         int tiles = split ? 3 : 2;
         return new GemmPlan(split ? "gemm_tiled_split" : "gemm_tiled_plain", ceil(n, TILE), ceil(m, TILE), 256,

@@ -73,6 +73,7 @@ public final class GpuBench {
             copyBw = copyBandwidth(ctx);
             gemmFlops = gemmPeak(ctx, new Kernels(ctx.stream()));
         }
+        System.err.printf(Locale.ROOT, "ceilings: copy %.0f GB/s, our GEMM %.0f TFLOP/s%n", copyBw / 1e9, gemmFlops / 1e12);
         json.put("copy_bw_gbs", copyBw / 1e9);
         json.put("gemm_tflops_ours", gemmFlops / 1e12);
         Roofline roof = new Roofline(shape, copyBw, gemmFlops);
@@ -93,6 +94,7 @@ public final class GpuBench {
             line("");
             line("KV pool: %d tokens of fp16 pages (%d pages of 16); %d sequences of 2048 + 128 fit at once.",
                     gpu.pagePool().totalTokens(), gpu.pagePool().totalPages(), gpu.pagePool().maxSequencesOf(2048 + 128));
+            gemmShapes(gpu, copyBw);
             decode(gpu, roof);
             prefill(gpu, roof, gemmFlops);
             endToEnd(gpu, shape);
@@ -165,6 +167,51 @@ public final class GpuBench {
         return ms[0];
     }
 
+    // ------------------------------------------------------------------------ GEMM shapes
+
+    /** Each of a layer's GEMMs (and the LM head) alone at decode batch sizes: time and weight bandwidth. */
+    private void gemmShapes(CudaBackend gpu, double copyBw) {
+        ModelConfig c = gpu.config();
+        int h = c.hiddenSize();
+        int qw = c.numHeads() * c.headDim();
+        int kvw = c.numKvHeads() * c.headDim();
+        int[][] shapes = {{qw + 2 * kvw, h}, {h, qw}, {2 * c.intermediateSize(), h}, {h, c.intermediateSize()}, {c.vocabSize(), h}};
+        String[] names = {"qkv", "o", "gate_up", "down", "lm_head"};
+        ArrayNode rows = json.putArray("gemm_shapes");
+        line("");
+        line("## GEMM shapes alone (CUDA events, median of 10; weight bytes / time vs copy bandwidth)");
+        line("");
+        line("| GEMM | M | N | K | kernel | us | weight GB/s | %% of copy | TFLOP/s |");
+        line("|---|---:|---:|---:|---|---:|---:|---:|---:|");
+        for (int m : new int[] {1, 16, 64, 256, 2048}) {
+            for (int i = 0; i < shapes.length; i++) {
+                int n = shapes[i][0];
+                int k = shapes[i][1];
+                CUdeviceptr dst = gpu.scratchOut(names[i], m);
+                if (dst == null) {
+                    continue;
+                }
+                double[] us = new double[10];
+                CUdeviceptr wgt = gpu.weightForBench(names[i]);
+                for (int r = -2; r < us.length; r++) {
+                    float ms = timed(gpu.context(), () -> gpu.gemm(wgt, dst, m, n, k, false));
+                    if (r >= 0) {
+                        us[r] = ms * 1e3;
+                    }
+                }
+                double med = median(us);
+                double bw = 2.0 * n * k / (med / 1e6);
+                double tf = 2.0 * m * n * (double) k / (med / 1e6) / 1e12;
+                String kernel = GemmPlan.of(m, n, k, false).kernel();
+                rows.addObject().put("gemm", names[i]).put("m", m).put("n", n).put("k", k).put("kernel", kernel).put("us", med)
+                        .put("weight_gbs", bw / 1e9).put("tflops", tf);
+                line("| %s | %d | %d | %d | %s | %.1f | %.0f | %.0f%% | %.1f |", names[i], m, n, k, kernel, med, bw / 1e9,
+                        100 * bw / copyBw, tf);
+                System.err.printf(Locale.ROOT, "gemm %s m=%d: %.1f us, %.0f GB/s, %.1f TFLOP/s%n", names[i], m, med, bw / 1e9, tf);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------- decode
 
     private void decode(CudaBackend gpu, Roofline roof) {
@@ -179,7 +226,7 @@ public final class GpuBench {
         for (int ctxLen : o.contexts()) {
             for (int asked : o.decodeBatches()) {
                 ObjectNode r = rows.addObject().put("batch", asked).put("context", ctxLen);
-                int fits = (int) (gpu.pagePool().availablePages() / gpu.pagePool().pagesForTokens(ctxLen + o.decodeSteps() + 4));
+                int fits = (int) (gpu.pagePool().availablePages() / gpu.pagePool().pagesForTokens(ctxLen));
                 int b = Math.min(asked, fits);
                 if (b < asked) {
                     // The pool holds fewer sequences of this context: measure the largest batch that fits.
@@ -193,7 +240,7 @@ public final class GpuBench {
                 }
                 List<SequenceState> seqs = new ArrayList<>();
                 for (int i = 0; i < b; i++) {
-                    seqs.add(gpu.syntheticSequence(ctxLen, ctxLen + o.decodeSteps() + 4));
+                    seqs.add(gpu.syntheticSequence(ctxLen - o.decodeSteps() - 3, ctxLen));
                 }
                 SplittableRandom rnd = new SplittableRandom(b * 31L + ctxLen);
                 double[] ms = new double[o.decodeSteps()];

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class GemmPlanTest {
     @Test
     void decodeShapesUseEightColumnBlocksAndTheSmallestRowTile() {
-        assertEquals(new GemmPlan("gemm_decode_m1", 512, 1, 128, 0), GemmPlan.of(1, 4096, 4096, false));
+        assertEquals(new GemmPlan("gemm_decode_m1", 512, 1, 256, 0), GemmPlan.of(1, 4096, 4096, false));
         assertEquals("gemm_decode_split_m2", GemmPlan.of(17, 4096, 4096, true).kernel());
         assertEquals("gemm_decode_m4", GemmPlan.of(64, 4096, 4096, false).kernel());
     }
