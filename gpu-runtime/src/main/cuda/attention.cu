@@ -18,7 +18,7 @@ __device__ void attn_partial(const float* __restrict__ qkv, int qkv_ld, const in
                              const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
                              int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml) {
     constexpr int NV = (D + 31) / 32;
-    __shared__ float qs[PPW * ATT_WARPS][D];
+    __shared__ __align__(16) float qs[PPW * ATT_WARPS][D];
     __shared__ float ks[CHUNK][D + 1];
     __shared__ float vs[CHUNK][D];
     const int* it = items + blockIdx.x * 8;
@@ -89,30 +89,59 @@ __device__ void attn_partial(const float* __restrict__ qkv, int qkv_ld, const in
         }
         __syncthreads();
         if (kc + CHUNK < kend) load_chunk(kc + CHUNK);
+        // Scores of every pair of this warp against the chunk (lane = key): each key element
+        // read from shared memory once serves all the warp's pairs; q comes 4 elements at a time.
+        bool act[PPW];
+        bool any = false;
 #pragma unroll
         for (int i = 0; i < PPW; i++) {
-            int p = warp + ATT_WARPS * i;
-            if (p >= npairs || kc >= lim[i]) continue;  // warp-uniform
-            float s = 0.f;
-#pragma unroll 16
-            for (int d = 0; d < D; d++) s += qs[p][d] * ks[lane][d];
-            if (kc + lane >= lim[i]) s = -INFINITY;
-            float mx = warp_max(s);  // finite: key kc is visible
+            act[i] = warp + ATT_WARPS * i < npairs && kc < lim[i];  // warp-uniform
+            any |= act[i];
+        }
+        if (!any) continue;
+        float s[PPW];
+#pragma unroll
+        for (int i = 0; i < PPW; i++) s[i] = 0.f;
+#pragma unroll 4
+        for (int d = 0; d < D; d += 4) {
+            float k0v = ks[lane][d], k1v = ks[lane][d + 1], k2v = ks[lane][d + 2], k3v = ks[lane][d + 3];
+#pragma unroll
+            for (int i = 0; i < PPW; i++) {
+                float4 q4 = *reinterpret_cast<const float4*>(&qs[warp + ATT_WARPS * i][d]);
+                s[i] += q4.x * k0v + q4.y * k1v + q4.z * k2v + q4.w * k3v;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < PPW; i++) {
+            if (!act[i]) {
+                s[i] = 0.f;
+                continue;
+            }
+            float sc = kc + lane < lim[i] ? s[i] : -INFINITY;
+            float mx = warp_max(sc);  // finite: key kc is visible
             float mn = fmaxf(m[i], mx);
             float alpha = expf(m[i] - mn);
-            float e = expf(s - mn);
+            float e = expf(sc - mn);
             l[i] = l[i] * alpha + warp_sum(e);
             m[i] = mn;
 #pragma unroll
             for (int v = 0; v < NV; v++) o[i][v] *= alpha;
-#pragma unroll 8
-            for (int j = 0; j < CHUNK; j++) {
-                float pj = __shfl_sync(0xffffffffu, e, j);
+            s[i] = e;
+        }
+        // o += p . V: each value element read once serves all pairs.
+#pragma unroll 4
+        for (int j = 0; j < CHUNK; j++) {
+            float vv[NV];
 #pragma unroll
-                for (int v = 0; v < NV; v++) {
-                    int d = lane + 32 * v;
-                    if (d < D) o[i][v] += pj * vs[j][d];
-                }
+            for (int v = 0; v < NV; v++) {
+                int d = lane + 32 * v;
+                vv[v] = d < D ? vs[j][d] : 0.f;
+            }
+#pragma unroll
+            for (int i = 0; i < PPW; i++) {
+                float pj = __shfl_sync(0xffffffffu, s[i], j);
+#pragma unroll
+                for (int v = 0; v < NV; v++) o[i][v] += pj * vv[v];
             }
         }
     }

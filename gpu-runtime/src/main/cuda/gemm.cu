@@ -44,109 +44,130 @@ __device__ __forceinline__ void store_quad(float* out, const float* c, int row, 
 
 // ---------------------------------------------------------------------------------------------
 // Decode shapes (M <= 16*MT per grid row): memory-bound, every weight byte is streamed once.
-// A block owns 8 output columns; its 8 warps split K (interleaved 32-wide chunks) and meet in
-// shared memory, so the summation order is fixed (results do not depend on timing). Each warp
-// keeps two groups of U weight loads in flight (the next group is issued before the current
-// one goes through the tensor cores).
-// grid: (ceil(N/8), ceil(M/(16*MT))), block: 256
+// A block owns 8*NT output columns; its 8 warps split K (interleaved 32-wide chunks) and meet
+// in shared memory in a fixed tree, so the summation order is fixed (results do not depend on
+// timing). Each warp keeps the next group of weight loads in flight while the current group
+// goes through the tensor cores. NT > 1 (wider blocks) for larger M: each x fragment then
+// serves NT weight tiles, so x is re-read from L2 N/(8*NT) times instead of N/8.
+// grid: (ceil(N/(8*NT)), ceil(M/(16*MT))), block: 256
 constexpr int DEC_WARPS = 8;
 
-template <int MT, bool SPLIT>
-__device__ __forceinline__ void decode_chunk(float (*acc)[4], const __nv_bfloat16* __restrict__ ahi,
+template <int MT, int NT, bool SPLIT>
+__device__ __forceinline__ void decode_chunk(float (*acc)[NT][4], const __nv_bfloat16* __restrict__ ahi,
                                              const __nv_bfloat16* __restrict__ alo, const int* ra, const int* rb,
-                                             int K, int k, int q, uint4 ub) {
+                                             int K, int k, int q, const uint4* ub) {
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
         uint4 ua = ldg16(ahi + (long) ra[mt] * K + k + q * 8);
         uint4 ua8 = ldg16(ahi + (long) rb[mt] * K + k + q * 8);
-        mma_chunk(acc[mt], ua, ua8, ub);
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++) mma_chunk(acc[mt][nt], ua, ua8, ub[nt]);
         if (SPLIT) {
             uint4 la = ldg16(alo + (long) ra[mt] * K + k + q * 8);
             uint4 la8 = ldg16(alo + (long) rb[mt] * K + k + q * 8);
-            mma_chunk(acc[mt], la, la8, ub);
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++) mma_chunk(acc[mt][nt], la, la8, ub[nt]);
         }
     }
 }
 
-template <int MT, bool SPLIT>
+template <int MT, int NT, bool SPLIT>
 __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bfloat16* __restrict__ alo,
                             const __nv_bfloat16* __restrict__ w, float* __restrict__ out, int M, int N, int K,
                             int accumulate) {
-    __shared__ float red[DEC_WARPS][MT * 4][32];
+    __shared__ float red[DEC_WARPS / 2][MT * NT * 4][32];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int g = lane >> 2, q = lane & 3;
-    int n0 = blockIdx.x * 8;
+    int n0 = blockIdx.x * 8 * NT;
     int mb = blockIdx.y * 16 * MT;
-    int wrow = min(n0 + g, N - 1);
-    const __nv_bfloat16* wp = w + (long) wrow * K + q * 8;
+    const __nv_bfloat16* wp[NT];
+#pragma unroll
+    for (int nt = 0; nt < NT; nt++) wp[nt] = w + (long) min(n0 + nt * 8 + g, N - 1) * K + q * 8;
     int ra[MT], rb[MT];
 #pragma unroll
     for (int mt = 0; mt < MT; mt++) {
         ra[mt] = min(mb + mt * 16 + g, M - 1);
         rb[mt] = min(mb + mt * 16 + g + 8, M - 1);
     }
-    float acc[MT][4];
+    float acc[MT][NT][4];
 #pragma unroll
     for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int c = 0; c < 4; c++) acc[mt][c] = 0.f;
+        for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+            for (int c = 0; c < 4; c++) acc[mt][nt][c] = 0.f;
 
-    constexpr int U = 4;                         // weight loads per group
+    constexpr int U = NT == 1 ? 8 : (NT >= 4 ? 1 : 4 / NT);  // chunks per group: U * NT weight loads
     constexpr int STRIDE = DEC_WARPS * 32;       // k distance between a warp's chunks
     constexpr int GROUP = U * STRIDE;            // k covered by one group
-    uint4 cur[U], nxt[U];
+    uint4 cur[U][NT], nxt[U][NT];
     int k0 = warp * 32;
 #pragma unroll
     for (int u = 0; u < U; u++) {
         int k = k0 + u * STRIDE;
-        cur[u] = k < K ? ldg16(wp + k) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+        for (int nt = 0; nt < NT; nt++) cur[u][nt] = k < K ? ldg16(wp[nt] + k) : make_uint4(0, 0, 0, 0);
     }
     for (int kc = k0; kc < K; kc += GROUP) {
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int k = kc + GROUP + u * STRIDE;
-            nxt[u] = k < K ? ldg16(wp + k) : make_uint4(0, 0, 0, 0);
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++) nxt[u][nt] = k < K ? ldg16(wp[nt] + k) : make_uint4(0, 0, 0, 0);
         }
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int k = kc + u * STRIDE;
-            if (k < K) decode_chunk<MT, SPLIT>(acc, ahi, alo, ra, rb, K, k, q, cur[u]);
+            if (k < K) decode_chunk<MT, NT, SPLIT>(acc, ahi, alo, ra, rb, K, k, q, cur[u]);
         }
 #pragma unroll
-        for (int u = 0; u < U; u++) cur[u] = nxt[u];
+        for (int u = 0; u < U; u++)
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++) cur[u][nt] = nxt[u][nt];
     }
+    // Fixed-order tree over the warps: 8 -> 4 -> 2 -> 1.
 #pragma unroll
-    for (int mt = 0; mt < MT; mt++)
+    for (int half = DEC_WARPS / 2; half >= 1; half /= 2) {
+        if (warp >= half && warp < 2 * half) {
 #pragma unroll
-        for (int c = 0; c < 4; c++) red[warp][mt * 4 + c][lane] = acc[mt][c];
-    __syncthreads();
-    for (int i = threadIdx.x; i < MT * 4 * 32; i += blockDim.x) {
-        int mc = i / 32, ln = i % 32;
-        int mt = mc / 4, c = mc % 4;
-        float s = 0.f;
+            for (int mt = 0; mt < MT; mt++)
 #pragma unroll
-        for (int wi = 0; wi < DEC_WARPS; wi++) s += red[wi][mc][ln];
-        int row = mb + mt * 16 + (ln >> 2) + (c >= 2 ? 8 : 0);
-        int col = n0 + 2 * (ln & 3) + (c & 1);
-        if (row < M && col < N) {
-            float* o = out + (long) row * N + col;
-            *o = (accumulate ? *o : 0.f) + s;
+                for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                    for (int c = 0; c < 4; c++) red[warp - half][(mt * NT + nt) * 4 + c][lane] = acc[mt][nt][c];
         }
+        __syncthreads();
+        if (warp < half) {
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+                for (int nt = 0; nt < NT; nt++)
+#pragma unroll
+                    for (int c = 0; c < 4; c++) acc[mt][nt][c] += red[warp][(mt * NT + nt) * 4 + c][lane];
+        }
+        __syncthreads();
+    }
+    if (warp == 0) {
+#pragma unroll
+        for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+            for (int nt = 0; nt < NT; nt++)
+                store_quad(out, acc[mt][nt], mb + mt * 16 + g, n0 + nt * 8 + 2 * q, M, N, accumulate);
     }
 }
 
-#define DECODE_ENTRY(MT)                                                                                         \
+#define DECODE_ENTRY(MT, NT)                                                                                     \
     KS_EXTERN void __launch_bounds__(256) gemm_decode_m##MT(const __nv_bfloat16* ahi, const __nv_bfloat16* alo,  \
             const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate) {                          \
-        gemm_decode<MT, false>(ahi, alo, w, out, M, N, K, accumulate);                                           \
+        gemm_decode<MT, NT, false>(ahi, alo, w, out, M, N, K, accumulate);                                       \
     }                                                                                                            \
     KS_EXTERN void __launch_bounds__(256) gemm_decode_split_m##MT(const __nv_bfloat16* ahi,                      \
             const __nv_bfloat16* alo, const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate) { \
-        gemm_decode<MT, true>(ahi, alo, w, out, M, N, K, accumulate);                                            \
+        gemm_decode<MT, NT, true>(ahi, alo, w, out, M, N, K, accumulate);                                        \
     }
-DECODE_ENTRY(1)
-DECODE_ENTRY(2)
-DECODE_ENTRY(4)
+DECODE_ENTRY(1, 1)
+DECODE_ENTRY(2, 2)
+DECODE_ENTRY(4, 4)
 
 // ---------------------------------------------------------------------------------------------
 // Prefill shapes: 128x128 tiles, k in 32-wide steps through a 3-stage cp.async pipeline in

@@ -3,7 +3,8 @@ package kittyspark.runtime.backend.cuda;
 /**
  * Which GEMM kernel of gemm.cu computes y[M,N] = x[M,K] W[N,K]^T, and its launch shape.
  * Decode shapes (M up to 256) are memory-bound: the decode kernel streams each weight once
- * per 64 rows of x from 8-column blocks (many blocks, deep loads in flight). Larger M goes to
+ * per 64 rows of x, from blocks of 8 columns (M <= 16), 16 (M <= 32) or 32 (larger M, so x is
+ * re-read from L2 fewer times), with deep loads in flight. Larger M goes to
  * the 128x128 tiled kernel, which reuses each loaded tile across 128 rows.
  */
 public record GemmPlan(String kernel, int gridX, int gridY, int block, int sharedBytes) {
@@ -28,10 +29,10 @@ public record GemmPlan(String kernel, int gridX, int gridY, int block, int share
             return new GemmPlan(prefix + 1, ceil(n, 8), 1, DECODE_THREADS, 0);
         }
         if (m <= 32) {
-            return new GemmPlan(prefix + 2, ceil(n, 8), 1, DECODE_THREADS, 0);
+            return new GemmPlan(prefix + 2, ceil(n, 16), 1, DECODE_THREADS, 0);
         }
         if (m <= DECODE_MAX_M) {
-            return new GemmPlan(prefix + 4, ceil(n, 8), ceil(m, 64), DECODE_THREADS, 0);
+            return new GemmPlan(prefix + 4, ceil(n, 32), ceil(m, 64), DECODE_THREADS, 0);
         }
         int tiles = split ? 3 : 2;
         return new GemmPlan(split ? "gemm_tiled_split" : "gemm_tiled_plain", ceil(n, TILE), ceil(m, TILE), 256,

@@ -8,9 +8,9 @@ import org.junit.jupiter.api.Test;
 
 class GemmPlanTest {
     @Test
-    void decodeShapesUseEightColumnBlocksAndTheSmallestRowTile() {
+    void decodeShapesUseTheSmallestRowTileAndWiderBlocksAsMGrows() {
         assertEquals(new GemmPlan("gemm_decode_m1", 512, 1, 256, 0), GemmPlan.of(1, 4096, 4096, false));
-        assertEquals("gemm_decode_split_m2", GemmPlan.of(17, 4096, 4096, true).kernel());
+        assertEquals(new GemmPlan("gemm_decode_split_m2", 256, 1, 256, 0), GemmPlan.of(17, 4096, 4096, true));
         assertEquals("gemm_decode_m4", GemmPlan.of(64, 4096, 4096, false).kernel());
     }
 
@@ -19,7 +19,7 @@ class GemmPlanTest {
         GemmPlan p = GemmPlan.of(256, 14336, 4096, false);
         assertEquals("gemm_decode_m4", p.kernel());
         assertEquals(4, p.gridY());
-        assertEquals(1792, p.gridX());
+        assertEquals(448, p.gridX());
     }
 
     @Test
