@@ -224,6 +224,7 @@ public final class GpuBench {
         line("|---:|---:|---:|---:|---:|---:|---|");
         int vocab = gpu.config().vocabSize();
         for (int ctxLen : o.contexts()) {
+            java.util.Set<Integer> measured = new java.util.HashSet<>();
             for (int asked : o.decodeBatches()) {
                 ObjectNode r = rows.addObject().put("batch", asked).put("context", ctxLen);
                 int fits = (int) (gpu.pagePool().availablePages() / gpu.pagePool().pagesForTokens(ctxLen));
@@ -236,8 +237,12 @@ public final class GpuBench {
                     if (b < 1) {
                         continue;
                     }
+                    if (measured.contains(b)) {
+                        continue;
+                    }
                     r = rows.addObject().put("batch", b).put("context", ctxLen);
                 }
+                measured.add(b);
                 List<SequenceState> seqs = new ArrayList<>();
                 for (int i = 0; i < b; i++) {
                     seqs.add(gpu.syntheticSequence(ctxLen - o.decodeSteps() - 3, ctxLen));
