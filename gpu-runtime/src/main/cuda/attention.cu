@@ -201,3 +201,186 @@ KS_EXTERN void attn_combine(const float* __restrict__ part_o, const float* __res
         store_hi_lo(acc / L, hi, lo, (long) r * qw + i);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Prefill on the tensor cores (bf16 precision mode): FlashAttention-2 style. A block takes one
+// work item (up to 64 query rows) and one query head; each of its 4 warps owns 16 rows. Per
+// chunk of 64 keys: S = Q K^T and O += P V with mma.sync m16n8k16 (fp16 operands, fp32
+// accumulate), online softmax on the accumulators (a row's values live in one quad of lanes).
+// Q is rounded to fp16 (K and V already are), P to fp16; the split-precision mode keeps the
+// fp32 kernel above. Writes the same partials as attn_partial, so attn_combine finishes it.
+// grid: (items, heads), block: 128
+constexpr int TC_CHUNK = 64;
+
+__device__ __forceinline__ void mma_f16(float* c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                        uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_half2(float a, float b) {
+    __half2 h = __floats2half2_rn(a, b);
+    return *reinterpret_cast<uint32_t*>(&h);
+}
+
+template <int D>
+__device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const int* __restrict__ items,
+                                const int* __restrict__ seq_pt_off, const int* __restrict__ page_table,
+                                const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
+                                int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml) {
+    constexpr int KS = D + 32;        // K row stride (halves): 16 words mod 32, conflict-free fragment reads
+    constexpr int VS = TC_CHUNK + 8;  // V^T row stride (halves)
+    constexpr int NC = D / 32;        // 32-wide d chunks of QK
+    constexpr int NO = D / 8;         // n-tiles of O
+    __shared__ __align__(16) __half ks[TC_CHUNK * KS];
+    __shared__ __align__(16) __half vt[D * VS];
+    const int* it = items + blockIdx.x * 8;
+    int seq = it[0], row0 = it[1], nrows = it[2], pos0 = it[3], k0 = it[4], k1 = it[5], pbase = it[6];
+    int h = blockIdx.y;
+    int g = h / (heads / kv_heads);
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int gq = lane >> 2, q = lane & 3;
+    const int* pt = page_table + seq_pt_off[seq];
+
+    // Q fragments (rows gq and gq+8 of this warp's 16), fp16, permuted k as in gemm.cu.
+    int rA = warp * 16 + gq, rB = rA + 8;
+    uint4 qa[NC], qb[NC];
+#pragma unroll
+    for (int c = 0; c < NC; c++) {
+        const float* pa = qkv + (long) (row0 + min(rA, nrows - 1)) * qkv_ld + h * D + c * 32 + q * 8;
+        const float* pb = qkv + (long) (row0 + min(rB, nrows - 1)) * qkv_ld + h * D + c * 32 + q * 8;
+        float4 a0 = *reinterpret_cast<const float4*>(pa), a1 = *reinterpret_cast<const float4*>(pa + 4);
+        float4 b0 = *reinterpret_cast<const float4*>(pb), b1 = *reinterpret_cast<const float4*>(pb + 4);
+        qa[c] = make_uint4(pack_half2(a0.x * scale, a0.y * scale), pack_half2(a0.z * scale, a0.w * scale),
+                           pack_half2(a1.x * scale, a1.y * scale), pack_half2(a1.z * scale, a1.w * scale));
+        qb[c] = make_uint4(pack_half2(b0.x * scale, b0.y * scale), pack_half2(b0.z * scale, b0.w * scale),
+                           pack_half2(b1.x * scale, b1.y * scale), pack_half2(b1.z * scale, b1.w * scale));
+    }
+    int limA = min(k1, pos0 + rA + 1), limB = min(k1, pos0 + rB + 1);
+    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
+    float o[NO][4];
+#pragma unroll
+    for (int n = 0; n < NO; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) o[n][e] = 0.f;
+
+    int kend = min(k1, pos0 + nrows);
+    int warpEnd = min(kend, pos0 + min(warp * 16 + 16, nrows));  // keys this warp's rows can see
+    constexpr int VPR = D / 8;
+    for (int kc = k0; kc < kend; kc += TC_CHUNK) {
+        __syncthreads();
+        for (int i = threadIdx.x; i < TC_CHUNK * VPR; i += blockDim.x) {
+            int t = i / VPR, d0 = 8 * (i % VPR);
+            int key = kc + t;
+            uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+            if (key < kend) {
+                long off = (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0;
+                kv = __ldg(reinterpret_cast<const uint4*>(k_pool + off));
+                vv = __ldg(reinterpret_cast<const uint4*>(v_pool + off));
+            }
+            *reinterpret_cast<uint4*>(&ks[t * KS + d0]) = kv;
+            const __half* vh = reinterpret_cast<const __half*>(&vv);
+#pragma unroll
+            for (int e = 0; e < 8; e++) vt[(d0 + e) * VS + t] = vh[e];
+        }
+        __syncthreads();
+        if (kc >= warpEnd) continue;  // no row of this warp sees this chunk (warp-uniform)
+
+        float s[TC_CHUNK / 8][4];
+#pragma unroll
+        for (int j = 0; j < TC_CHUNK / 8; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+#pragma unroll
+            for (int c = 0; c < NC; c++) {
+                uint4 kb = *reinterpret_cast<const uint4*>(&ks[(8 * j + gq) * KS + c * 32 + q * 8]);
+                mma_f16(s[j], qa[c].x, qb[c].x, qa[c].y, qb[c].y, kb.x, kb.y);
+                mma_f16(s[j], qa[c].z, qb[c].z, qa[c].w, qb[c].w, kb.z, kb.w);
+            }
+        }
+        float cmA = -INFINITY, cmB = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < TC_CHUNK / 8; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = kc + 8 * j + 2 * q + (e & 1);
+                bool ok = key < (e < 2 ? limA : limB);
+                s[j][e] = ok ? s[j][e] : -INFINITY;
+                if (e < 2) cmA = fmaxf(cmA, s[j][e]); else cmB = fmaxf(cmB, s[j][e]);
+            }
+        }
+        cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 1));
+        cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 2));
+        cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 1));
+        cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 2));
+        float nA = fmaxf(mA, cmA), nB = fmaxf(mB, cmB);
+        float alA = nA == -INFINITY ? 1.f : expf(mA - nA), alB = nB == -INFINITY ? 1.f : expf(mB - nB);
+        float sumA = 0.f, sumB = 0.f;
+#pragma unroll
+        for (int j = 0; j < TC_CHUNK / 8; j++) {
+            s[j][0] = nA == -INFINITY ? 0.f : expf(s[j][0] - nA);
+            s[j][1] = nA == -INFINITY ? 0.f : expf(s[j][1] - nA);
+            s[j][2] = nB == -INFINITY ? 0.f : expf(s[j][2] - nB);
+            s[j][3] = nB == -INFINITY ? 0.f : expf(s[j][3] - nB);
+            sumA += s[j][0] + s[j][1];
+            sumB += s[j][2] + s[j][3];
+        }
+        lA = lA * alA + sumA;  // this lane's share; the quad is summed at the end
+        lB = lB * alB + sumB;
+        mA = nA;
+        mB = nB;
+#pragma unroll
+        for (int n = 0; n < NO; n++) {
+            o[n][0] *= alA;
+            o[n][1] *= alA;
+            o[n][2] *= alB;
+            o[n][3] *= alB;
+        }
+#pragma unroll
+        for (int t = 0; t < TC_CHUNK / 16; t++) {
+            uint32_t a0 = pack_half2(s[2 * t][0], s[2 * t][1]);
+            uint32_t a1 = pack_half2(s[2 * t][2], s[2 * t][3]);
+            uint32_t a2 = pack_half2(s[2 * t + 1][0], s[2 * t + 1][1]);
+            uint32_t a3 = pack_half2(s[2 * t + 1][2], s[2 * t + 1][3]);
+#pragma unroll
+            for (int n = 0; n < NO; n++) {
+                const __half* vr = &vt[(8 * n + gq) * VS + 16 * t + 2 * q];
+                uint32_t b0 = *reinterpret_cast<const uint32_t*>(vr);
+                uint32_t b1 = *reinterpret_cast<const uint32_t*>(vr + 8);
+                mma_f16(o[n], a0, a1, a2, a3, b0, b1);
+            }
+        }
+    }
+    lA += __shfl_xor_sync(0xffffffffu, lA, 1);
+    lA += __shfl_xor_sync(0xffffffffu, lA, 2);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 1);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 2);
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        int r = half == 0 ? rA : rB;
+        if (r >= nrows) continue;
+        long pr = (long) (pbase + r) * heads + h;
+#pragma unroll
+        for (int n = 0; n < NO; n++) {
+            float2 v = make_float2(o[n][2 * half], o[n][2 * half + 1]);
+            *reinterpret_cast<float2*>(&part_o[pr * D + 8 * n + 2 * q]) = v;
+        }
+        if (q == 0) {
+            part_ml[2 * pr] = half == 0 ? mA : mB;
+            part_ml[2 * pr + 1] = half == 0 ? lA : lB;
+        }
+    }
+}
+
+#define TC_ENTRY(D)                                                                                              \
+    KS_EXTERN void __launch_bounds__(128) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
+            const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads, \
+            int kv_heads, float scale, float* part_o, float* part_ml) {                                          \
+        attn_prefill_tc<D>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,   \
+                           part_o, part_ml);                                                                     \
+    }
+TC_ENTRY(32)
+TC_ENTRY(64)
+TC_ENTRY(128)

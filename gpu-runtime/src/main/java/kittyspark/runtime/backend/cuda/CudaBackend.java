@@ -42,6 +42,8 @@ public final class CudaBackend implements Backend {
     /** Memory left free on the device for the driver, module code and stacks. */
     static final long DEVICE_RESERVE_BYTES = 512L << 20;
     static final int SAMPLE_THREADS = 1024;
+    /** Query rows per block of the tensor-core prefill attention (4 warps x 16). */
+    static final int TENSOR_CORE_TILE_ROWS = 64;
 
     private final ModelConfig c;
     private final CudaSettings settings;
@@ -58,8 +60,8 @@ public final class CudaBackend implements Backend {
     private final PagePool pool;
     private final PinnedBuffer hostParams, hostLogits, hostSampled;
     private final HostPack pack;
-    private final SplitPlanner prefillPlanner, decodePlanner;
-    private final String attnPrefill, attnDecode;
+    private final SplitPlanner prefillPlanner, decodePlanner, tensorCorePlanner;
+    private final String attnPrefill, attnDecode, attnTensorCore;
     private final float attnScale;
     private boolean closed;
 
@@ -108,6 +110,8 @@ public final class CudaBackend implements Backend {
         }
         this.attnPrefill = "attn_partial_d" + headDim + "_p" + prefillPpw;
         this.attnDecode = group <= 4 ? "attn_partial_d" + headDim + "_p1" : attnPrefill;
+        // bf16 mode prefills on the tensor cores (fp16 Q and P); split mode keeps fp32 attention.
+        this.attnTensorCore = "attn_prefill_tc_d" + headDim;
         this.attnScale = (float) (1.0 / Math.sqrt(headDim));
 
         this.ctx = new CudaContext(s.ordinal());
@@ -163,6 +167,7 @@ public final class CudaBackend implements Backend {
             int blocks = 4 * ctx.multiprocessors();
             this.prefillPlanner = new SplitPlanner(Math.max(1, 4 * prefillPpw / group), blocks, kvHeads, partialRows);
             this.decodePlanner = new SplitPlanner(1, blocks, kvHeads, partialRows);
+            this.tensorCorePlanner = new SplitPlanner(TENSOR_CORE_TILE_ROWS, blocks, heads, partialRows);
             for (String gemm : new String[] {"gemm_tiled_plain", "gemm_tiled_split"}) {
                 k.allowSharedMemory(gemm, GemmPlan.of(GemmPlan.DECODE_MAX_M + 1, 128, 32, gemm.endsWith("split")).sharedBytes());
             }
@@ -497,7 +502,8 @@ public final class CudaBackend implements Backend {
                 r++;
             }
         }
-        SplitPlanner.Plan att = (prefill ? prefillPlanner : decodePlanner).plan(plan, rows);
+        boolean tensorCore = prefill && !split;
+        SplitPlanner.Plan att = (tensorCore ? tensorCorePlanner : prefill ? prefillPlanner : decodePlanner).plan(plan, rows);
         ctx.synchronize(); // the staging buffer may still be read by the previous step's copy
         pack.reset();
         stepTokens = pack.ints(tokens, rows);
@@ -517,7 +523,8 @@ public final class CudaBackend implements Backend {
         int qkvw = qw + 2 * kvw;
         float eps = (float) c.rmsNormEps();
         k.launch("embed_rows", rows, 1, 256, 0, new KernelArgs().ptr(stepTokens).ptr(w.embedding()).ptr(x).i32(hidden));
-        String attn = prefill ? attnPrefill : attnDecode;
+        String attn = tensorCore ? attnTensorCore : prefill ? attnPrefill : attnDecode;
+        int attnBlocksY = tensorCore ? heads : kvHeads; // the tensor-core kernel takes one query head per block
         for (int l = 0; l < layers; l++) {
             DeviceModel.Layer lw = w.layer(l);
             rmsnorm(x, null, lw.inputNorm(), rows);
@@ -525,7 +532,7 @@ public final class CudaBackend implements Backend {
             k.launch("qk_rope_kv_write", rows, 1, 128, 4 * headDim * 4, new KernelArgs().ptr(qkv).ptr(stepPositions)
                     .ptr(stepRowSeq).ptr(stepSeqPt).ptr(stepPages).ptr(w.invFreq()).ptr(lw.qNorm()).ptr(lw.kNorm()).f32(eps)
                     .i32(heads).i32(kvHeads).i32(headDim).ptr(kPool[l]).ptr(vPool[l]));
-            k.launch(attn, att.itemCount(), kvHeads, 128, 0, new KernelArgs().ptr(qkv).i32(qkvw).ptr(stepItems).ptr(stepSeqPt)
+            k.launch(attn, att.itemCount(), attnBlocksY, 128, 0, new KernelArgs().ptr(qkv).i32(qkvw).ptr(stepItems).ptr(stepSeqPt)
                     .ptr(stepPages).ptr(kPool[l]).ptr(vPool[l]).i32(heads).i32(kvHeads).f32(attnScale).ptr(partO).ptr(partMl));
             k.launch("attn_combine", rows, 1, 128, 0, new KernelArgs().ptr(partO).ptr(partMl).ptr(stepPfirst).ptr(stepNsplit)
                     .i32(heads).i32(headDim).ptr(ah).ptr(split ? al : null));
