@@ -74,7 +74,15 @@ __device__ __forceinline__ void decode_chunk(float (*acc)[NT][4], const __nv_bfl
 template <int MT, int NT, bool SPLIT>
 __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bfloat16* __restrict__ alo,
                             const __nv_bfloat16* __restrict__ w, float* __restrict__ out, int M, int N, int K,
-                            int accumulate) {
+                            int accumulate, float* __restrict__ part, int k_len) {
+    // Split K over grid.z (few-column GEMMs get enough blocks): block z sums k in
+    // [z*k_len, (z+1)*k_len) into its own partial plane, which gemm_splitk_reduce adds up in order.
+    int kBegin = blockIdx.z * k_len;
+    int kEnd = min(K, kBegin + k_len);
+    if (gridDim.z > 1) {
+        out = part + (long) blockIdx.z * M * N;
+        accumulate = 0;
+    }
     __shared__ float red[DEC_WARPS / 2][MT * NT * 4][32];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int g = lane >> 2, q = lane & 3;
@@ -101,24 +109,24 @@ __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bf
     constexpr int STRIDE = DEC_WARPS * 32;       // k distance between a warp's chunks
     constexpr int GROUP = U * STRIDE;            // k covered by one group
     uint4 cur[U][NT], nxt[U][NT];
-    int k0 = warp * 32;
+    int k0 = kBegin + warp * 32;
 #pragma unroll
     for (int u = 0; u < U; u++) {
         int k = k0 + u * STRIDE;
 #pragma unroll
-        for (int nt = 0; nt < NT; nt++) cur[u][nt] = k < K ? ldg16(wp[nt] + k) : make_uint4(0, 0, 0, 0);
+        for (int nt = 0; nt < NT; nt++) cur[u][nt] = k < kEnd ? ldg16(wp[nt] + k) : make_uint4(0, 0, 0, 0);
     }
-    for (int kc = k0; kc < K; kc += GROUP) {
+    for (int kc = k0; kc < kEnd; kc += GROUP) {
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int k = kc + GROUP + u * STRIDE;
 #pragma unroll
-            for (int nt = 0; nt < NT; nt++) nxt[u][nt] = k < K ? ldg16(wp[nt] + k) : make_uint4(0, 0, 0, 0);
+            for (int nt = 0; nt < NT; nt++) nxt[u][nt] = k < kEnd ? ldg16(wp[nt] + k) : make_uint4(0, 0, 0, 0);
         }
 #pragma unroll
         for (int u = 0; u < U; u++) {
             int k = kc + u * STRIDE;
-            if (k < K) decode_chunk<MT, NT, SPLIT>(acc, ahi, alo, ra, rb, K, k, q, cur[u]);
+            if (k < kEnd) decode_chunk<MT, NT, SPLIT>(acc, ahi, alo, ra, rb, K, k, q, cur[u]);
         }
 #pragma unroll
         for (int u = 0; u < U; u++)
@@ -158,16 +166,28 @@ __device__ void gemm_decode(const __nv_bfloat16* __restrict__ ahi, const __nv_bf
 
 #define DECODE_ENTRY(MT, NT)                                                                                     \
     KS_EXTERN void __launch_bounds__(256) gemm_decode_m##MT(const __nv_bfloat16* ahi, const __nv_bfloat16* alo,  \
-            const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate) {                          \
-        gemm_decode<MT, NT, false>(ahi, alo, w, out, M, N, K, accumulate);                                       \
+            const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate, float* part, int k_len) {   \
+        gemm_decode<MT, NT, false>(ahi, alo, w, out, M, N, K, accumulate, part, k_len);                          \
     }                                                                                                            \
     KS_EXTERN void __launch_bounds__(256) gemm_decode_split_m##MT(const __nv_bfloat16* ahi,                      \
-            const __nv_bfloat16* alo, const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate) { \
-        gemm_decode<MT, NT, true>(ahi, alo, w, out, M, N, K, accumulate);                                        \
+            const __nv_bfloat16* alo, const __nv_bfloat16* w, float* out, int M, int N, int K, int accumulate,   \
+            float* part, int k_len) {                                                                            \
+        gemm_decode<MT, NT, true>(ahi, alo, w, out, M, N, K, accumulate, part, k_len);                           \
     }
 DECODE_ENTRY(1, 1)
 DECODE_ENTRY(2, 2)
 DECODE_ENTRY(4, 4)
+
+// out[M,N] (+)= sum over z of part[z][M][N], z in order (deterministic). grid: any, block: 256
+KS_EXTERN void gemm_splitk_reduce(const float* __restrict__ part, float* __restrict__ out, int M, int N, int splits,
+                                  int accumulate) {
+    long total = (long) M * N;
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < total; i += (long) gridDim.x * blockDim.x) {
+        float s = accumulate ? out[i] : 0.f;
+        for (int z = 0; z < splits; z++) s += part[z * total + i];
+        out[i] = s;
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Prefill shapes: 128x128 tiles, k in 32-wide steps through a 3-stage cp.async pipeline in

@@ -55,7 +55,9 @@ public final class CudaBackend implements Backend {
     private final boolean split;
     private final int hidden, qw, kvw, headDim, inter, vocab, heads, kvHeads, layers, maxK;
     private final int maxRows, partialRows, logitRowsHost, logitRowsDev;
-    private final CUdeviceptr x, ah, al, qkv, gu, partO, partMl, logits, params, sampled;
+    private final CUdeviceptr x, ah, al, qkv, gu, partO, partMl, logits, params, sampled, splitK;
+    /** Split-K partial planes for decode GEMMs: MAX_SPLITS x 256 rows x the widest layer GEMM. */
+    private final long splitKFloats;
     private final CUdeviceptr[] kPool, vPool;
     private final PagePool pool;
     private final PinnedBuffer hostParams, hostLogits, hostSampled;
@@ -126,7 +128,9 @@ public final class CudaBackend implements Backend {
             long work = DeviceArena.align(4 * T * hidden) + 2 * DeviceArena.align(2 * T * maxK)
                     + DeviceArena.align(4 * T * (qw + 2L * kvw)) + DeviceArena.align(4 * T * 2L * inter)
                     + DeviceArena.align(4L * partialRows * qw) + DeviceArena.align(8L * partialRows * heads)
-                    + DeviceArena.align(4L * logitRowsDev * vocab) + DeviceArena.align(8L * logitRowsDev);
+                    + DeviceArena.align(4L * logitRowsDev * vocab) + DeviceArena.align(8L * logitRowsDev)
+                    + DeviceArena.align(4L * GemmPlan.MAX_SPLITS * Math.min(T, GemmPlan.DECODE_MAX_M)
+                            * Math.max(Math.max(hidden, qw + 2L * kvw), 2L * inter));
             long pageBytesPerLayer = (long) kvHeads * PAGE_TOKENS * headDim * 2; // K or V of one page, fp16
             long bytesPerPage = 2 * pageBytesPerLayer * layers;
             long free = ctx.memInfo()[0];
@@ -152,6 +156,9 @@ public final class CudaBackend implements Backend {
             this.partMl = arena.take(8L * partialRows * heads);
             this.logits = arena.take(4L * logitRowsDev * vocab);
             this.sampled = arena.take(8L * logitRowsDev);
+            this.splitKFloats = (long) GemmPlan.MAX_SPLITS * Math.min(T, GemmPlan.DECODE_MAX_M)
+                    * Math.max(Math.max(hidden, qw + 2L * kvw), 2L * inter);
+            this.splitK = arena.take(4 * splitKFloats);
             this.params = arena.take(paramBytes);
             this.kPool = new CUdeviceptr[layers];
             this.vPool = new CUdeviceptr[layers];
@@ -263,6 +270,10 @@ public final class CudaBackend implements Backend {
         s.table.ensure(length);
         s.length = length;
         return s;
+    }
+
+    long splitKFloats() {
+        return splitKFloats;
     }
 
     /** Layer 0's weight of a GEMM by name (qkv, o, gate_up, down) or the LM head: for GEMM benchmarks. */
@@ -560,9 +571,8 @@ public final class CudaBackend implements Backend {
 
     /** out[M,N] (+)= operand[M,K] . weight[N,K]^T with the operand in ah (and al). */
     void gemm(CUdeviceptr weight, CUdeviceptr out, int m, int n, int kk, boolean accumulate) {
-        GemmPlan p = GemmPlan.of(m, n, kk, split);
-        k.launch(p.kernel(), p.gridX(), p.gridY(), p.block(), p.sharedBytes(), new KernelArgs().ptr(ah).ptr(split ? al : null)
-                .ptr(weight).ptr(out).i32(m).i32(n).i32(kk).i32(accumulate ? 1 : 0));
+        GemmPlan p = GemmPlan.of(m, n, kk, split, splitKFloats);
+        k.gemm(p, ah, split ? al : null, weight, out, m, n, kk, accumulate, splitK);
     }
 
     @Override

@@ -85,7 +85,7 @@ public final class CudaSelfTest {
 
     private static void gemmChecks(CudaContext ctx, Kernels k) {
         int[][] shapes = {{1, 200, 96}, {7, 64, 64}, {20, 136, 256}, {50, 64, 512}, {100, 72, 128}, {256, 40, 96},
-                {300, 260, 160}, {513, 384, 384}};
+                {300, 260, 160}, {513, 384, 384}, {1, 64, 2080}, {30, 48, 1024}, {200, 64, 1536}};
         SplittableRandom rnd = new SplittableRandom(1);
         for (int[] s : shapes) {
             for (boolean split : new boolean[] {true, false}) {
@@ -131,13 +131,16 @@ public final class CudaSelfTest {
         float[] poison = new float[m * n];
         Arrays.fill(poison, Float.NaN);
         JCudaDriver.cuMemcpyHtoD(dout, Pointer.to(acc ? init : poison), 4L * m * n);
-        GemmPlan p = GemmPlan.of(m, n, kk, split);
+        long partialFloats = 4L * m * n;
+        GemmPlan p = GemmPlan.of(m, n, kk, split, partialFloats);
         if (p.sharedBytes() > 48 * 1024) {
             k.allowSharedMemory(p.kernel(), p.sharedBytes());
         }
-        k.launch(p.kernel(), p.gridX(), p.gridY(), p.block(), p.sharedBytes(), new KernelArgs().ptr(dh).ptr(split ? dl : null)
-                .ptr(dw).ptr(dout).i32(m).i32(n).i32(kk).i32(acc ? 1 : 0));
+        CUdeviceptr part = new CUdeviceptr();
+        JCudaDriver.cuMemAlloc(part, 4 * partialFloats);
+        k.gemm(p, dh, split ? dl : null, dw, dout, m, n, kk, acc, part);
         ctx.synchronize();
+        JCudaDriver.cuMemFree(part);
         float[] out = new float[m * n];
         JCudaDriver.cuMemcpyDtoH(Pointer.to(out), dout, 4L * m * n);
         double num = 0, den = 0;
@@ -148,8 +151,8 @@ public final class CudaSelfTest {
             den += ref[i] * ref[i];
         }
         double rel = Math.sqrt(num / Math.max(den, 1e-30));
-        check(finite && rel < 1e-5, String.format(Locale.ROOT, "gemm %s M=%d N=%d K=%d %s%s: rel err %.2e",
-                p.kernel(), m, n, kk, split ? "split" : "bf16", acc ? " +=" : "", rel));
+        check(finite && rel < 1e-5, String.format(Locale.ROOT, "gemm %s x%d M=%d N=%d K=%d %s%s: rel err %.2e",
+                p.kernel(), p.splits(), m, n, kk, split ? "split" : "bf16", acc ? " +=" : "", rel));
         for (CUdeviceptr d : new CUdeviceptr[] {dh, dl, dw, dout}) {
             JCudaDriver.cuMemFree(d);
         }
