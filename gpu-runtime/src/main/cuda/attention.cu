@@ -177,28 +177,36 @@ ATT_ENTRY(64, 8)
 ATT_ENTRY(128, 1)
 ATT_ENTRY(128, 6)
 
-// Merges each query row's partials [pfirst, pfirst + nsplit) per head and writes the o_proj
-// operand (bf16 hi/lo) [rows][heads * D]. grid: rows, block: 128
+// Merges each query row's partials [pfirst, pfirst + nsplit) for one head and writes the
+// o_proj operand (bf16 hi/lo) [rows][heads * D]. The split weights exp(m_s - max) are found once
+// per block, then each thread sums its own element d over the splits (coalesced reads).
+// grid: (rows, heads), block: head_dim (32, 64 or 128)
+constexpr int MAX_COMBINE_SPLITS = 512;
+
 KS_EXTERN void attn_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml,
                             const int* __restrict__ pfirst, const int* __restrict__ nsplit, int heads, int head_dim,
                             __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
-    int r = blockIdx.x;
+    __shared__ float f[MAX_COMBINE_SPLITS];
+    __shared__ float scratch[33];
+    int r = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
     int p0 = pfirst[r], ns = nsplit[r];
-    int qw = heads * head_dim;
-    for (int i = threadIdx.x; i < qw; i += blockDim.x) {
-        int h = i / head_dim, d = i % head_dim;
-        float mx = -INFINITY;
-        for (int s = 0; s < ns; s++) mx = fmaxf(mx, part_ml[2 * ((long) (p0 + s) * heads + h)]);
-        float L = 0.f, acc = 0.f;
-        for (int s = 0; s < ns; s++) {
-            long pr = (long) (p0 + s) * heads + h;
-            float m = part_ml[2 * pr];
-            if (m == -INFINITY) continue;  // a split that saw no key
-            float f = expf(m - mx);
-            L += part_ml[2 * pr + 1] * f;
-            acc += part_o[pr * head_dim + d] * f;
-        }
-        store_hi_lo(acc / L, hi, lo, (long) r * qw + i);
+    float mx = -INFINITY;
+    for (int s = threadIdx.x; s < ns; s += blockDim.x) mx = fmaxf(mx, part_ml[2 * ((long) (p0 + s) * heads + h)]);
+    mx = block_max(mx, scratch);
+    float lsum = 0.f;
+    for (int s = threadIdx.x; s < ns; s += blockDim.x) {
+        long pr = (long) (p0 + s) * heads + h;
+        float m = part_ml[2 * pr];
+        float w = m == -INFINITY ? 0.f : expf(m - mx);  // a split that saw no key weighs nothing
+        f[s] = w;
+        lsum += w * part_ml[2 * pr + 1];
+    }
+    float L = block_sum(lsum, scratch);  // its barriers also publish f
+    __syncthreads();
+    if (d < head_dim) {
+        float acc = 0.f;
+        for (int s = 0; s < ns; s++) acc += f[s] * part_o[((long) (p0 + s) * heads + h) * head_dim + d];
+        store_hi_lo(acc / L, hi, lo, (long) r * heads * head_dim + (long) h * head_dim + d);
     }
 }
 

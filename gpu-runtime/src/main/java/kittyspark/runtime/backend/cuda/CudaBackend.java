@@ -545,7 +545,7 @@ public final class CudaBackend implements Backend {
                     .i32(heads).i32(kvHeads).i32(headDim).ptr(kPool[l]).ptr(vPool[l]));
             k.launch(attn, att.itemCount(), attnBlocksY, 128, 0, new KernelArgs().ptr(qkv).i32(qkvw).ptr(stepItems).ptr(stepSeqPt)
                     .ptr(stepPages).ptr(kPool[l]).ptr(vPool[l]).i32(heads).i32(kvHeads).f32(attnScale).ptr(partO).ptr(partMl));
-            k.launch("attn_combine", rows, 1, 128, 0, new KernelArgs().ptr(partO).ptr(partMl).ptr(stepPfirst).ptr(stepNsplit)
+            k.launch("attn_combine", rows, heads, headDim, 0, new KernelArgs().ptr(partO).ptr(partMl).ptr(stepPfirst).ptr(stepNsplit)
                     .i32(heads).i32(headDim).ptr(ah).ptr(split ? al : null));
             gemm(lw.o(), x, rows, hidden, qw, true);
             rmsnorm(x, null, lw.postNorm(), rows);

@@ -15,6 +15,8 @@ public final class SplitPlanner {
     public static final int CHUNK = 32;
     /** No split covers fewer keys than this (the combine would cost more than it saves). */
     public static final int MIN_SPLIT_KEYS = 256;
+    /** Most splits of one row (the combine kernel keeps their weights in shared memory). */
+    public static final int MAX_SPLITS = 512;
 
     /** One sequence's rows in a step: rows row0.. of the step, at positions pos0.. */
     public record Piece(int seq, int row0, int nrows, int pos0) {
@@ -61,7 +63,7 @@ public final class SplitPlanner {
         int wanted = decodeRows == 0 ? 1
                 : Math.max(1, (targetBlocks - prefillItems * kvHeads) / Math.max(1, decodeRows * kvHeads));
         int room = decodeRows == 0 ? 1 : Math.max(1, (maxPartialRows - prefillRows) / decodeRows);
-        int splits = Math.min(wanted, room);
+        int splits = Math.min(MAX_SPLITS, Math.min(wanted, room));
 
         int[] pfirst = new int[totalRows];
         int[] nsplit = new int[totalRows];

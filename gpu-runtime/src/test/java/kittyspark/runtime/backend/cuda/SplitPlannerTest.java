@@ -90,6 +90,13 @@ class SplitPlannerTest {
     }
 
     @Test
+    void noRowIsSplitMoreTimesThanTheCombineKernelHolds() {
+        SplitPlanner p = new SplitPlanner(8, 1_000_000, 1, 1_000_000);
+        Plan plan = p.plan(new Piece[] {new Piece(0, 0, 1, 500_000)}, 1);
+        assertTrue(plan.nsplit()[0] <= SplitPlanner.MAX_SPLITS);
+    }
+
+    @Test
     void aPlanBeyondTheWorkspaceFails() {
         SplitPlanner p = new SplitPlanner(8, 528, 8, 10);
         assertThrows(IllegalStateException.class, () -> p.plan(new Piece[] {new Piece(0, 0, 20, 0)}, 20));
