@@ -1,6 +1,9 @@
 package kittyspark.runtime.backend;
 
+import java.util.ArrayList;
 import java.util.List;
+
+import kittyspark.runtime.engine.LogitMath;
 
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
@@ -25,6 +28,49 @@ public interface Backend extends AutoCloseable {
      * @return per input, row-major logits {@code [input.logitRows()][vocabSize]}
      */
     List<float[]> forward(List<ForwardInput> batch);
+
+    /**
+     * A forward step that also picks the next token of the inputs that want one:
+     * {@code samples.get(i)} is null for an input whose logits are not needed (a prompt chunk
+     * with more to come). The default samples on the host from {@link #forward}; a device
+     * backend samples where the logits are, so only token ids and log-probabilities cross.
+     *
+     * @return per input, the picked token, or null where no sample was asked for
+     */
+    default List<SampledToken> forwardAndSample(List<ForwardInput> batch, List<SampleSpec> samples) {
+        List<float[]> logits = forward(batch);
+        int vocab = config().vocabSize();
+        List<SampledToken> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            SampleSpec s = samples.get(i);
+            if (s == null) {
+                out.add(null);
+                continue;
+            }
+            float[] row = logits.get(i);
+            int token = s.hostSampler().next(row, 0, vocab);
+            out.add(new SampledToken(token, LogitMath.logProb(row, 0, vocab, token)));
+        }
+        return out;
+    }
+
+    /**
+     * Whether a new sequence that may grow to {@code worstCaseTokens} tokens fits next to the
+     * ones admitted so far. The CPU backend has no fixed pool (the engine's byte budget rules).
+     */
+    default boolean admits(long worstCaseTokens) {
+        return true;
+    }
+
+    /** A fresh sequence that reserves room for {@code worstCaseTokens} tokens where the backend has a fixed pool. */
+    default SequenceState newSequence(KvSettings kv, long worstCaseTokens) {
+        return newSequence(kv);
+    }
+
+    /** Why this backend cannot hold a cache of {@code kv}, or null when it can. */
+    default String unsupported(KvSettings kv) {
+        return null;
+    }
 
     @Override
     void close();

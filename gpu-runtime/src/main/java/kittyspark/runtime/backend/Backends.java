@@ -1,10 +1,12 @@
 package kittyspark.runtime.backend;
 
 import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.engine.EngineOptions;
 
-/** Picks the backend for an engine's device. */
+/** Picks the backend for an engine's device: "cpu" or "cuda:N". */
 public final class Backends {
     private Backends() {
     }
@@ -13,7 +15,10 @@ public final class Backends {
         if (options.device().equals("cpu")) {
             return new CpuBackend(checkpoint, options.threads());
         }
-        throw new IllegalArgumentException("device " + options.device()
-                + " needs the CUDA backend, which this build does not include yet; use device 'cpu'");
+        if (options.device().matches("cuda:\\d+")) {
+            // Fails with CudaUnavailableException (no driver, no such device) before touching the weights.
+            return CudaBackend.open(checkpoint, CudaSettings.from(options, checkpoint.config()));
+        }
+        throw new IllegalArgumentException("device must be 'cpu' or 'cuda:N', got '" + options.device() + "'");
     }
 }

@@ -20,6 +20,8 @@ import org.slf4j.LoggerFactory;
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.Backends;
 import kittyspark.runtime.backend.ForwardInput;
+import kittyspark.runtime.backend.SampleSpec;
+import kittyspark.runtime.backend.SampledToken;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
@@ -143,6 +145,10 @@ public final class GenerationEngine implements AutoCloseable {
             return "prompt has " + r.prompt().length + " tokens; the model's context is " + context
                     + " (leave room for at least one new token)";
         }
+        String unsupported = backend.unsupported(r.kv());
+        if (unsupported != null) {
+            return unsupported;
+        }
         int vocab = backend.config().vocabSize();
         for (int t : r.prompt()) {
             if (t < 0 || t >= vocab) {
@@ -186,6 +192,12 @@ public final class GenerationEngine implements AutoCloseable {
             if (first == null) {
                 return;
             }
+            if (!backend.admits(worstCaseTokens(first.request))) {
+                // Even an empty device pool cannot hold it: fail this request, not the engine.
+                finishWithError(first, "prompt + max_new_tokens = " + worstCaseTokens(first.request)
+                        + " tokens do not fit the KV page pool of " + backend.device());
+                return;
+            }
             start(first);
         }
         long budget = options.kvBudgetBytes();
@@ -197,6 +209,9 @@ public final class GenerationEngine implements AutoCloseable {
             if (budget > 0 && counters.kvReserved() + reserve(next.request) > budget && !running.isEmpty()) {
                 break; // wait for a running sequence to free its pages
             }
+            if (!backend.admits(worstCaseTokens(next.request))) {
+                break; // the backend's page pool is full until a running sequence finishes
+            }
             start(pending.poll());
         }
         counters.active(running.size());
@@ -204,8 +219,11 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** Worst-case KV bytes of a request: prompt plus every new token, at the mode's footprint. */
     private long reserve(GenerationRequest r) {
-        long tokens = Math.min((long) r.prompt().length + r.params().maxNewTokens(), backend.config().maxPositionEmbeddings());
-        return KvFootprint.bytesFor(r.kv(), backend.config().kvGeometry(), tokens);
+        return KvFootprint.bytesFor(r.kv(), backend.config().kvGeometry(), worstCaseTokens(r));
+    }
+
+    private long worstCaseTokens(GenerationRequest r) {
+        return Math.min((long) r.prompt().length + r.params().maxNewTokens(), backend.config().maxPositionEmbeddings());
     }
 
     private void start(RunningSequence s) {
@@ -216,7 +234,7 @@ public final class GenerationEngine implements AutoCloseable {
             complete(s);
             return;
         }
-        s.state = backend.newSequence(s.request.kv());
+        s.state = backend.newSequence(s.request.kv(), worstCaseTokens(s.request));
         counters.reserve(reserve(s.request));
         running.add(s);
     }
@@ -243,23 +261,28 @@ public final class GenerationEngine implements AutoCloseable {
             }
             fed.add(s);
         }
-        List<float[]> logits = backend.forward(batch);
+        // Sequences whose prompt is done after this step get their next token; prompt chunks with
+        // more to come need no logits at all.
+        List<SampleSpec> specs = new ArrayList<>(fed.size());
+        for (RunningSequence s : fed) {
+            specs.add(s.prefilling() ? null : new SampleSpec(s.request.params(), s.generatedCount, s.sampler));
+        }
+        List<SampledToken> picked = backend.forwardAndSample(batch, specs);
         if (decodeRows > 0) {
             counters.decodeStep(decodeRows);
         }
-        int vocab = backend.config().vocabSize();
         long now = System.nanoTime();
         for (int i = 0; i < fed.size(); i++) {
             RunningSequence s = fed.get(i);
             if (s.prefilling()) {
-                continue; // more prompt chunks to come; these logits predict prompt tokens
+                continue; // more prompt chunks to come
             }
             if (s.generatedCount == 0) {
                 s.prefillDoneNanos = now;
             }
-            float[] row = logits.get(i);
-            int token = s.sampler.next(row, 0, vocab);
-            s.addToken(token, LogitMath.logProb(row, 0, vocab, token));
+            SampledToken t = picked.get(i);
+            int token = t.token();
+            s.addToken(token, t.logprob());
             counters.generated(1);
             checkFinish(s);
         }

@@ -28,6 +28,11 @@ public final class Rope {
         }
     }
 
+    /** The fp32 inverse frequencies (scaling applied), one per rotated pair: what the CUDA kernel rotates with. */
+    public float[] inverseFrequencies() {
+        return invFreq.clone();
+    }
+
     /** Rotates every head of one row in place: {@code heads} vectors of headDim at {@code off}. */
     public void apply(float[] x, int off, int heads, int position) {
         int half = headDim / 2;

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
             ScoreCommand.class,
             EvalKvCommand.class,
             BenchCommand.class,
+            BenchGpuCommand.class,
             GenerateCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class,
         })

@@ -1,0 +1,394 @@
+// Attention over the paged fp16 KV cache, fp32 arithmetic, causal, GQA.
+//
+// One launch serves a whole step: prefill tiles and decode splits alike are "work items"
+// planned on the host (SplitPlanner): {seq, row0, nrows, pos0, k0, k1, pbase, -}. A block
+// takes one item and one KV head; every query head of that KV head's group and every row of
+// the item shares each K/V chunk it loads into shared memory (a page load serves the whole
+// group). Query row i of an item sits at position pos0 + i and sees keys [k0, min(k1, pos0+i+1)).
+// Each item writes partial results (running max m, sum l, unnormalised o) to its partial
+// rows; attn_combine merges a row's splits (flash-decoding) and writes the o_proj operand.
+#include "common.cuh"
+
+constexpr int ATT_WARPS = 4;
+constexpr int CHUNK = 32;  // keys per shared-memory chunk (two pages)
+
+template <int D, int PPW>
+__device__ void attn_partial(const float* __restrict__ qkv, int qkv_ld, const int* __restrict__ items,
+                             const int* __restrict__ seq_pt_off, const int* __restrict__ page_table,
+                             const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
+                             int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml) {
+    constexpr int NV = (D + 31) / 32;
+    __shared__ __align__(16) float qs[PPW * ATT_WARPS][D];
+    __shared__ float ks[CHUNK][D + 1];
+    __shared__ float vs[CHUNK][D];
+    const int* it = items + blockIdx.x * 8;
+    int seq = it[0], row0 = it[1], nrows = it[2], pos0 = it[3], k0 = it[4], k1 = it[5], pbase = it[6];
+    int g = blockIdx.y;
+    int G = heads / kv_heads;
+    int npairs = nrows * G;
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int* pt = page_table + seq_pt_off[seq];
+
+    for (int i = threadIdx.x; i < npairs * D; i += blockDim.x) {
+        int p = i / D, d = i % D;
+        int row = p / G, hq = g * G + p % G;
+        qs[p][d] = qkv[(long) (row0 + row) * qkv_ld + hq * D + d] * scale;
+    }
+    float o[PPW][NV], m[PPW], l[PPW];
+    int lim[PPW];
+#pragma unroll
+    for (int i = 0; i < PPW; i++) {
+        m[i] = -INFINITY;
+        l[i] = 0.f;
+        int p = warp + ATT_WARPS * i;
+        lim[i] = p < npairs ? min(k1, pos0 + p / G + 1) : 0;
+#pragma unroll
+        for (int v = 0; v < NV; v++) o[i][v] = 0.f;
+    }
+    int kend = min(k1, pos0 + nrows);
+    // K/V chunks travel as 16-byte vectors, the next chunk's loads in flight while the
+    // current one is computed on (registers -> shared memory at the top of each round).
+    constexpr int VPR = D / 8;                                   // 16-byte vectors per key row
+    constexpr int PER = (CHUNK * VPR + ATT_WARPS * 32 - 1) / (ATT_WARPS * 32);
+    uint4 kr[PER], vr[PER];
+    auto load_chunk = [&](int kc) {
+#pragma unroll
+        for (int j = 0; j < PER; j++) {
+            int i = threadIdx.x + j * ATT_WARPS * 32;
+            int t = i / VPR, v8 = i % VPR;
+            int key = kc + t;
+            kr[j] = make_uint4(0, 0, 0, 0);
+            vr[j] = make_uint4(0, 0, 0, 0);
+            if (i < CHUNK * VPR && key < kend) {
+                long off = (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + 8 * v8;
+                kr[j] = __ldg(reinterpret_cast<const uint4*>(k_pool + off));
+                vr[j] = __ldg(reinterpret_cast<const uint4*>(v_pool + off));
+            }
+        }
+    };
+    if (k0 < kend) load_chunk(k0);
+    for (int kc = k0; kc < kend; kc += CHUNK) {
+        __syncthreads();  // the previous chunk's readers are done
+#pragma unroll
+        for (int j = 0; j < PER; j++) {
+            int i = threadIdx.x + j * ATT_WARPS * 32;
+            if (i < CHUNK * VPR) {
+                int t = i / VPR, d0 = 8 * (i % VPR);
+                const __half2* kh = reinterpret_cast<const __half2*>(&kr[j]);
+                const __half2* vh = reinterpret_cast<const __half2*>(&vr[j]);
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    float2 kf = __half22float2(kh[e]);
+                    float2 vf = __half22float2(vh[e]);
+                    ks[t][d0 + 2 * e] = kf.x;
+                    ks[t][d0 + 2 * e + 1] = kf.y;
+                    vs[t][d0 + 2 * e] = vf.x;
+                    vs[t][d0 + 2 * e + 1] = vf.y;
+                }
+            }
+        }
+        __syncthreads();
+        if (kc + CHUNK < kend) load_chunk(kc + CHUNK);
+        // Scores of every pair of this warp against the chunk (lane = key): each key element
+        // read from shared memory once serves all the warp's pairs; q comes 4 elements at a time.
+        bool act[PPW];
+        bool any = false;
+#pragma unroll
+        for (int i = 0; i < PPW; i++) {
+            act[i] = warp + ATT_WARPS * i < npairs && kc < lim[i];  // warp-uniform
+            any |= act[i];
+        }
+        if (!any) continue;
+        float s[PPW];
+#pragma unroll
+        for (int i = 0; i < PPW; i++) s[i] = 0.f;
+#pragma unroll 4
+        for (int d = 0; d < D; d += 4) {
+            float k0v = ks[lane][d], k1v = ks[lane][d + 1], k2v = ks[lane][d + 2], k3v = ks[lane][d + 3];
+#pragma unroll
+            for (int i = 0; i < PPW; i++) {
+                float4 q4 = *reinterpret_cast<const float4*>(&qs[warp + ATT_WARPS * i][d]);
+                s[i] += q4.x * k0v + q4.y * k1v + q4.z * k2v + q4.w * k3v;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < PPW; i++) {
+            if (!act[i]) {
+                s[i] = 0.f;
+                continue;
+            }
+            float sc = kc + lane < lim[i] ? s[i] : -INFINITY;
+            float mx = warp_max(sc);  // finite: key kc is visible
+            float mn = fmaxf(m[i], mx);
+            float alpha = expf(m[i] - mn);
+            float e = expf(sc - mn);
+            l[i] = l[i] * alpha + warp_sum(e);
+            m[i] = mn;
+#pragma unroll
+            for (int v = 0; v < NV; v++) o[i][v] *= alpha;
+            s[i] = e;
+        }
+        // o += p . V: each value element read once serves all pairs.
+#pragma unroll 4
+        for (int j = 0; j < CHUNK; j++) {
+            float vv[NV];
+#pragma unroll
+            for (int v = 0; v < NV; v++) {
+                int d = lane + 32 * v;
+                vv[v] = d < D ? vs[j][d] : 0.f;
+            }
+#pragma unroll
+            for (int i = 0; i < PPW; i++) {
+                float pj = __shfl_sync(0xffffffffu, s[i], j);
+#pragma unroll
+                for (int v = 0; v < NV; v++) o[i][v] += pj * vv[v];
+            }
+        }
+    }
+#pragma unroll
+    for (int i = 0; i < PPW; i++) {
+        int p = warp + ATT_WARPS * i;
+        if (p >= npairs) continue;
+        int row = p / G, hq = g * G + p % G;
+        long pr = (long) (pbase + row) * heads + hq;
+#pragma unroll
+        for (int v = 0; v < NV; v++) {
+            int d = lane + 32 * v;
+            if (d < D) part_o[pr * D + d] = o[i][v];
+        }
+        if (lane == 0) {
+            part_ml[2 * pr] = m[i];
+            part_ml[2 * pr + 1] = l[i];
+        }
+    }
+}
+
+#define ATT_ENTRY(D, PPW)                                                                                       \
+    KS_EXTERN void __launch_bounds__(128) attn_partial_d##D##_p##PPW(const float* qkv, int qkv_ld,               \
+            const int* items, const int* seq_pt_off, const int* page_table, const __half* k_pool,               \
+            const __half* v_pool, int heads, int kv_heads, float scale, float* part_o, float* part_ml) {        \
+        attn_partial<D, PPW>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale, \
+                             part_o, part_ml);                                                                  \
+    }
+ATT_ENTRY(32, 1)
+ATT_ENTRY(32, 8)
+ATT_ENTRY(64, 1)
+ATT_ENTRY(64, 8)
+ATT_ENTRY(128, 1)
+ATT_ENTRY(128, 6)
+
+// Merges each query row's partials [pfirst, pfirst + nsplit) for one head and writes the
+// o_proj operand (bf16 hi/lo) [rows][heads * D]. The split weights exp(m_s - max) are found once
+// per block, then each thread sums its own element d over the splits (coalesced reads).
+// grid: (rows, heads), block: head_dim (32, 64 or 128)
+constexpr int MAX_COMBINE_SPLITS = 512;
+
+KS_EXTERN void attn_combine(const float* __restrict__ part_o, const float* __restrict__ part_ml,
+                            const int* __restrict__ pfirst, const int* __restrict__ nsplit, int heads, int head_dim,
+                            __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
+    __shared__ float f[MAX_COMBINE_SPLITS];
+    __shared__ float scratch[33];
+    int r = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
+    int p0 = pfirst[r], ns = nsplit[r];
+    float mx = -INFINITY;
+    for (int s = threadIdx.x; s < ns; s += blockDim.x) mx = fmaxf(mx, part_ml[2 * ((long) (p0 + s) * heads + h)]);
+    mx = block_max(mx, scratch);
+    float lsum = 0.f;
+    for (int s = threadIdx.x; s < ns; s += blockDim.x) {
+        long pr = (long) (p0 + s) * heads + h;
+        float m = part_ml[2 * pr];
+        float w = m == -INFINITY ? 0.f : expf(m - mx);  // a split that saw no key weighs nothing
+        f[s] = w;
+        lsum += w * part_ml[2 * pr + 1];
+    }
+    float L = block_sum(lsum, scratch);  // its barriers also publish f
+    __syncthreads();
+    if (d < head_dim) {
+        float acc = 0.f;
+        for (int s = 0; s < ns; s++) acc += f[s] * part_o[((long) (p0 + s) * heads + h) * head_dim + d];
+        store_hi_lo(acc / L, hi, lo, (long) r * heads * head_dim + (long) h * head_dim + d);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prefill on the tensor cores (bf16 precision mode): FlashAttention-2 style. A block takes one
+// work item (up to 64 query rows) and one query head; each of its 4 warps owns 16 rows. Per
+// chunk of 64 keys: S = Q K^T and O += P V with mma.sync m16n8k16 (fp16 operands, fp32
+// accumulate), online softmax on the accumulators (a row's values live in one quad of lanes).
+// Q is rounded to fp16 (K and V already are), P to fp16; the split-precision mode keeps the
+// fp32 kernel above. Writes the same partials as attn_partial, so attn_combine finishes it.
+// grid: (items, heads), block: 128
+constexpr int TC_CHUNK = 64;
+
+__device__ __forceinline__ void mma_f16(float* c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                        uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack_half2(float a, float b) {
+    __half2 h = __floats2half2_rn(a, b);
+    return *reinterpret_cast<uint32_t*>(&h);
+}
+
+template <int D>
+__device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const int* __restrict__ items,
+                                const int* __restrict__ seq_pt_off, const int* __restrict__ page_table,
+                                const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
+                                int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml) {
+    constexpr int KS = D + 32;        // K row stride (halves): 16 words mod 32, conflict-free fragment reads
+    constexpr int VS = TC_CHUNK + 8;  // V^T row stride (halves)
+    constexpr int NC = D / 32;        // 32-wide d chunks of QK
+    constexpr int NO = D / 8;         // n-tiles of O
+    __shared__ __align__(16) __half ks[TC_CHUNK * KS];
+    __shared__ __align__(16) __half vt[D * VS];
+    const int* it = items + blockIdx.x * 8;
+    int seq = it[0], row0 = it[1], nrows = it[2], pos0 = it[3], k0 = it[4], k1 = it[5], pbase = it[6];
+    int h = blockIdx.y;
+    int g = h / (heads / kv_heads);
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int gq = lane >> 2, q = lane & 3;
+    const int* pt = page_table + seq_pt_off[seq];
+
+    // Q fragments (rows gq and gq+8 of this warp's 16), fp16, permuted k as in gemm.cu.
+    int rA = warp * 16 + gq, rB = rA + 8;
+    uint4 qa[NC], qb[NC];
+#pragma unroll
+    for (int c = 0; c < NC; c++) {
+        const float* pa = qkv + (long) (row0 + min(rA, nrows - 1)) * qkv_ld + h * D + c * 32 + q * 8;
+        const float* pb = qkv + (long) (row0 + min(rB, nrows - 1)) * qkv_ld + h * D + c * 32 + q * 8;
+        float4 a0 = *reinterpret_cast<const float4*>(pa), a1 = *reinterpret_cast<const float4*>(pa + 4);
+        float4 b0 = *reinterpret_cast<const float4*>(pb), b1 = *reinterpret_cast<const float4*>(pb + 4);
+        qa[c] = make_uint4(pack_half2(a0.x * scale, a0.y * scale), pack_half2(a0.z * scale, a0.w * scale),
+                           pack_half2(a1.x * scale, a1.y * scale), pack_half2(a1.z * scale, a1.w * scale));
+        qb[c] = make_uint4(pack_half2(b0.x * scale, b0.y * scale), pack_half2(b0.z * scale, b0.w * scale),
+                           pack_half2(b1.x * scale, b1.y * scale), pack_half2(b1.z * scale, b1.w * scale));
+    }
+    int limA = min(k1, pos0 + rA + 1), limB = min(k1, pos0 + rB + 1);
+    float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
+    float o[NO][4];
+#pragma unroll
+    for (int n = 0; n < NO; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) o[n][e] = 0.f;
+
+    int kend = min(k1, pos0 + nrows);
+    int warpEnd = min(kend, pos0 + min(warp * 16 + 16, nrows));  // keys this warp's rows can see
+    constexpr int VPR = D / 8;
+    for (int kc = k0; kc < kend; kc += TC_CHUNK) {
+        __syncthreads();
+        for (int i = threadIdx.x; i < TC_CHUNK * VPR; i += blockDim.x) {
+            int t = i / VPR, d0 = 8 * (i % VPR);
+            int key = kc + t;
+            uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+            if (key < kend) {
+                long off = (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0;
+                kv = __ldg(reinterpret_cast<const uint4*>(k_pool + off));
+                vv = __ldg(reinterpret_cast<const uint4*>(v_pool + off));
+            }
+            *reinterpret_cast<uint4*>(&ks[t * KS + d0]) = kv;
+            const __half* vh = reinterpret_cast<const __half*>(&vv);
+#pragma unroll
+            for (int e = 0; e < 8; e++) vt[(d0 + e) * VS + t] = vh[e];
+        }
+        __syncthreads();
+        if (kc >= warpEnd) continue;  // no row of this warp sees this chunk (warp-uniform)
+
+        float s[TC_CHUNK / 8][4];
+#pragma unroll
+        for (int j = 0; j < TC_CHUNK / 8; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) s[j][e] = 0.f;
+#pragma unroll
+            for (int c = 0; c < NC; c++) {
+                uint4 kb = *reinterpret_cast<const uint4*>(&ks[(8 * j + gq) * KS + c * 32 + q * 8]);
+                mma_f16(s[j], qa[c].x, qb[c].x, qa[c].y, qb[c].y, kb.x, kb.y);
+                mma_f16(s[j], qa[c].z, qb[c].z, qa[c].w, qb[c].w, kb.z, kb.w);
+            }
+        }
+        float cmA = -INFINITY, cmB = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < TC_CHUNK / 8; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                int key = kc + 8 * j + 2 * q + (e & 1);
+                bool ok = key < (e < 2 ? limA : limB);
+                s[j][e] = ok ? s[j][e] : -INFINITY;
+                if (e < 2) cmA = fmaxf(cmA, s[j][e]); else cmB = fmaxf(cmB, s[j][e]);
+            }
+        }
+        cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 1));
+        cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 2));
+        cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 1));
+        cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 2));
+        float nA = fmaxf(mA, cmA), nB = fmaxf(mB, cmB);
+        float alA = nA == -INFINITY ? 1.f : expf(mA - nA), alB = nB == -INFINITY ? 1.f : expf(mB - nB);
+        float sumA = 0.f, sumB = 0.f;
+#pragma unroll
+        for (int j = 0; j < TC_CHUNK / 8; j++) {
+            s[j][0] = nA == -INFINITY ? 0.f : expf(s[j][0] - nA);
+            s[j][1] = nA == -INFINITY ? 0.f : expf(s[j][1] - nA);
+            s[j][2] = nB == -INFINITY ? 0.f : expf(s[j][2] - nB);
+            s[j][3] = nB == -INFINITY ? 0.f : expf(s[j][3] - nB);
+            sumA += s[j][0] + s[j][1];
+            sumB += s[j][2] + s[j][3];
+        }
+        lA = lA * alA + sumA;  // this lane's share; the quad is summed at the end
+        lB = lB * alB + sumB;
+        mA = nA;
+        mB = nB;
+#pragma unroll
+        for (int n = 0; n < NO; n++) {
+            o[n][0] *= alA;
+            o[n][1] *= alA;
+            o[n][2] *= alB;
+            o[n][3] *= alB;
+        }
+#pragma unroll
+        for (int t = 0; t < TC_CHUNK / 16; t++) {
+            uint32_t a0 = pack_half2(s[2 * t][0], s[2 * t][1]);
+            uint32_t a1 = pack_half2(s[2 * t][2], s[2 * t][3]);
+            uint32_t a2 = pack_half2(s[2 * t + 1][0], s[2 * t + 1][1]);
+            uint32_t a3 = pack_half2(s[2 * t + 1][2], s[2 * t + 1][3]);
+#pragma unroll
+            for (int n = 0; n < NO; n++) {
+                const __half* vr = &vt[(8 * n + gq) * VS + 16 * t + 2 * q];
+                uint32_t b0 = *reinterpret_cast<const uint32_t*>(vr);
+                uint32_t b1 = *reinterpret_cast<const uint32_t*>(vr + 8);
+                mma_f16(o[n], a0, a1, a2, a3, b0, b1);
+            }
+        }
+    }
+    lA += __shfl_xor_sync(0xffffffffu, lA, 1);
+    lA += __shfl_xor_sync(0xffffffffu, lA, 2);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 1);
+    lB += __shfl_xor_sync(0xffffffffu, lB, 2);
+#pragma unroll
+    for (int half = 0; half < 2; half++) {
+        int r = half == 0 ? rA : rB;
+        if (r >= nrows) continue;
+        long pr = (long) (pbase + r) * heads + h;
+#pragma unroll
+        for (int n = 0; n < NO; n++) {
+            float2 v = make_float2(o[n][2 * half], o[n][2 * half + 1]);
+            *reinterpret_cast<float2*>(&part_o[pr * D + 8 * n + 2 * q]) = v;
+        }
+        if (q == 0) {
+            part_ml[2 * pr] = half == 0 ? mA : mB;
+            part_ml[2 * pr + 1] = half == 0 ? lA : lB;
+        }
+    }
+}
+
+#define TC_ENTRY(D)                                                                                              \
+    KS_EXTERN void __launch_bounds__(128) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
+            const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads, \
+            int kv_heads, float scale, float* part_o, float* part_ml) {                                          \
+        attn_prefill_tc<D>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,   \
+                           part_o, part_ml);                                                                     \
+    }
+TC_ENTRY(32)
+TC_ENTRY(64)
+TC_ENTRY(128)

@@ -1,0 +1,98 @@
+package kittyspark.runtime.backend.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The project's kernels: the PTX built by {@code gpu-runtime/src/main/cuda/build-ptx.sh},
+ * loaded from the classpath with cuModuleLoadData (the driver compiles it for the GPU at
+ * hand), and launched by name on one stream.
+ */
+public final class Kernels {
+    /** The PTX files of src/main/resources/kittyspark/cuda. */
+    public static final List<String> MODULES = List.of("gemm", "attention", "layers", "sampling", "synth");
+
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<String, CUmodule> modules = new HashMap<>();
+    private final CUstream stream;
+
+    public Kernels(CUstream stream) {
+        this.stream = stream;
+        for (String m : MODULES) {
+            CUmodule module = new CUmodule();
+            JCudaDriver.cuModuleLoadData(module, ptx(m));
+            modules.put(m, module);
+        }
+    }
+
+    static byte[] ptx(String module) {
+        String path = "/kittyspark/cuda/" + module + ".ptx";
+        try (InputStream in = Kernels.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new IllegalStateException(path + " is not on the classpath; run gpu-runtime/src/main/cuda/build-ptx.sh");
+            }
+            byte[] b = in.readAllBytes();
+            byte[] z = new byte[b.length + 1]; // cuModuleLoadData reads a NUL-terminated string
+            System.arraycopy(b, 0, z, 0, b.length);
+            return z;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    public CUfunction function(String name) {
+        return functions.computeIfAbsent(name, n -> {
+            for (CUmodule m : modules.values()) {
+                CUfunction f = new CUfunction();
+                try {
+                    JCudaDriver.cuModuleGetFunction(f, m, n);
+                    return f;
+                } catch (jcuda.CudaException notHere) {
+                    // look in the next module
+                }
+            }
+            throw new IllegalArgumentException("no kernel named " + n + " in " + MODULES);
+        });
+    }
+
+    /** Lets {@code name} use more than 48 KiB of dynamic shared memory. */
+    public void allowSharedMemory(String name, int bytes) {
+        JCudaDriver.cuFuncSetAttribute(function(name), CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+    }
+
+    public void launch(String name, int gridX, int gridY, int block, int sharedBytes, KernelArgs args) {
+        launch(name, gridX, gridY, 1, block, sharedBytes, args);
+    }
+
+    public void launch(String name, int gridX, int gridY, int gridZ, int block, int sharedBytes, KernelArgs args) {
+        if (gridX <= 0 || gridY <= 0 || gridZ <= 0) {
+            return; // nothing to do
+        }
+        JCudaDriver.cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.build(), null);
+    }
+
+    /** Launches a GEMM of {@code plan}: out[M,N] (+)= a[M,K] . w[N,K]^T (a as bf16 hi and optional lo). */
+    public void gemm(GemmPlan p, jcuda.driver.CUdeviceptr hi, jcuda.driver.CUdeviceptr lo, jcuda.driver.CUdeviceptr w,
+                     jcuda.driver.CUdeviceptr out, int m, int n, int k, boolean accumulate, jcuda.driver.CUdeviceptr partial) {
+        KernelArgs a = new KernelArgs().ptr(hi).ptr(lo).ptr(w).ptr(out).i32(m).i32(n).i32(k).i32(accumulate ? 1 : 0);
+        if (p.decode()) {
+            a.ptr(partial).i32(p.kLen());
+        }
+        launch(p.kernel(), p.gridX(), p.gridY(), p.splits(), p.block(), p.sharedBytes(), a);
+        if (p.splits() > 1) {
+            long total = (long) m * n;
+            int blocks = (int) Math.max(1, Math.min(2048, (total + 255) / 256));
+            launch("gemm_splitk_reduce", blocks, 1, 256, 0, new KernelArgs().ptr(partial).ptr(out).i32(m).i32(n)
+                    .i32(p.splits()).i32(accumulate ? 1 : 0));
+        }
+    }
+}
