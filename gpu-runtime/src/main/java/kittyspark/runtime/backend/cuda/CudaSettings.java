@@ -2,6 +2,8 @@ package kittyspark.runtime.backend.cuda;
 
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.engine.EngineOptions;
+import kittyspark.runtime.kv.KvMode;
+import kittyspark.runtime.kv.KvSettings;
 
 /**
  * How to build a {@link CudaBackend}.
@@ -13,17 +15,30 @@ import kittyspark.runtime.engine.EngineOptions;
  *                       left after weights and workspace
  * @param kvFraction     share of the remaining free memory given to the KV pool
  * @param precision      GEMM operand precision
+ * @param kv             the KV mode the pool is sized for: fp16 pages, or kivi/kitty pages (then the
+ *                       fp16 pool keeps only {@link #FP16_SHARE_PROPERTY} of the budget); other
+ *                       quantized modes get a pool of their own on first use, from free memory
  */
 public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction,
-                           Precision precision) {
+                           Precision precision, KvSettings kv) {
     public static final double DEFAULT_KV_FRACTION = 0.9;
     /** System property overriding the KV pool's share of free memory (default 0.9). */
     public static final String KV_FRACTION_PROPERTY = "kittyspark.cuda.kvFraction";
 
+    /** System property naming the KV mode the pool is sized for (fp16, kivi, kitty; default fp16). */
+    public static final String KV_PROPERTY = "kittyspark.cuda.kv";
+    /** System property: share of the KV budget the fp16 pool keeps when the pool is sized for a quantized mode (default 0.05). */
+    public static final String FP16_SHARE_PROPERTY = "kittyspark.cuda.fp16Share";
+
     public CudaSettings {
-        if (maxBatch <= 0 || maxStepTokens <= 0 || kvBudgetBytes < 0 || !(kvFraction > 0 && kvFraction <= 1)) {
-            throw new IllegalArgumentException("CUDA settings: max batch > 0, step tokens > 0, KV budget >= 0, fraction in (0, 1]");
+        if (maxBatch <= 0 || maxStepTokens <= 0 || kvBudgetBytes < 0 || !(kvFraction > 0 && kvFraction <= 1) || kv == null) {
+            throw new IllegalArgumentException("CUDA settings: max batch > 0, step tokens > 0, KV budget >= 0, fraction in (0, 1], a KV mode");
         }
+    }
+
+    /** Settings whose pool holds fp16 pages. */
+    public CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction, Precision precision) {
+        this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, KvSettings.of(KvMode.FP16));
     }
 
     public static int ordinalOf(String device) {
@@ -37,22 +52,26 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
     public static CudaSettings from(EngineOptions o, ModelConfig c) {
         double fraction = Double.parseDouble(System.getProperty(KV_FRACTION_PROPERTY, String.valueOf(DEFAULT_KV_FRACTION)));
         return new CudaSettings(ordinalOf(o.device()), o.maxBatch(), o.prefillChunk() + o.maxBatch(), o.kvBudgetBytes(),
-                fraction, Precision.resolve(c));
+                fraction, Precision.resolve(c), KvSettings.parse(System.getProperty(KV_PROPERTY, "fp16")));
     }
 
     public CudaSettings withMaxBatch(int b) {
-        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision);
+        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv);
     }
 
     public CudaSettings withMaxStepTokens(int t) {
-        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision);
+        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv);
     }
 
     public CudaSettings withPrecision(Precision p) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv);
+    }
+
+    public CudaSettings withKv(KvSettings k) {
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k);
     }
 
     public CudaSettings withKvBudgetBytes(long b) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv);
     }
 }
