@@ -96,14 +96,16 @@ KS_EXTERN void kitty_gather_history(const int* __restrict__ info, const int* __r
 // The step's new rows (written by qk_rope_kv_write into the scratch pages): a chunk's rows go
 // to its staging rows, a decode row straight into its sequence's rings (sink row, key ring,
 // value ring), where the split-KV kernel reads it; a decode row's query heads of this kv
-// head's group are gathered into q_out[decode index] ([batch][heads][D], the kernel's q).
+// head's group are gathered into q_out[decode index] ([batch][kv_heads * GP][D], the kernel's
+// q): a group of G heads is padded with zero queries to GP, the nearest group size the
+// attention kernel is compiled for (the demo model's G = 3 runs as 4).
 // grid (step rows, kv heads), block 128.
 KS_EXTERN void kitty_new_rows(const int* __restrict__ info, const int* __restrict__ row_seq,
                               const int* __restrict__ positions, const int* __restrict__ scratch_pages,
                               const __half* __restrict__ scratch_k, const __half* __restrict__ scratch_v, int S, int P,
                               int R, int kv_heads, int D, __half* __restrict__ fp_keys, __half* __restrict__ fp_values,
                               __half* __restrict__ stage_k, __half* __restrict__ stage_v, const float* __restrict__ qkv,
-                              int qkv_ld, int heads, float* __restrict__ q_out) {
+                              int qkv_ld, int heads, int GP, float* __restrict__ q_out) {
     const int r = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
     if (d >= D) return;
     const int* in = info + INFO * row_seq[r];
@@ -120,8 +122,8 @@ KS_EXTERN void kitty_new_rows(const int* __restrict__ info, const int* __restric
     fp_keys[(((long) slot * (S + P) + key_row(t, S, P)) * kv_heads + h) * D + d] = k;
     fp_values[(((long) slot * (S + R) + value_row(t, S, R)) * kv_heads + h) * D + d] = v;
     const int G = heads / kv_heads, bi = in[13];
-    for (int g = 0; g < G; g++) {
-        q_out[((long) bi * heads + h * G + g) * D + d] = qkv[(long) r * qkv_ld + (h * G + g) * D + d];
+    for (int g = 0; g < GP; g++) {
+        q_out[(((long) bi * kv_heads + h) * GP + g) * D + d] = g < G ? qkv[(long) r * qkv_ld + (h * G + g) * D + d] : 0.f;
     }
 }
 
@@ -145,11 +147,16 @@ KS_EXTERN void kitty_stage_to_rings(const int* __restrict__ info, const int* __r
     }
 }
 
-// Decode rows' attention output ([batch][width] fp32, the combine kernel's out) into the o_proj
-// operand rows (bf16 hi, and lo in split precision). grid (decode rows), block 256.
-KS_EXTERN void kitty_rows_out(const float* __restrict__ out, const int* __restrict__ rows, int width,
-                              __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
-    const int b = blockIdx.x;
+// Decode rows' attention output ([batch][kv_heads * GP][D] fp32, the combine kernel's out; the
+// padded heads dropped) into the o_proj operand rows [heads * D] (bf16 hi, and lo in split
+// precision). grid (decode rows), block 256.
+KS_EXTERN void kitty_rows_out(const float* __restrict__ out, const int* __restrict__ rows, int heads, int kv_heads,
+                              int D, int GP, __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
+    const int b = blockIdx.x, G = heads / kv_heads, width = heads * D;
     const long r = rows[b];
-    for (int i = threadIdx.x; i < width; i += blockDim.x) store_hi_lo(out[(long) b * width + i], hi, lo, r * width + i);
+    for (int i = threadIdx.x; i < width; i += blockDim.x) {
+        const int hq = i / D, d = i % D;
+        const long src = (((long) b * kv_heads + hq / G) * GP + hq % G) * D + d;
+        store_hi_lo(out[src], hi, lo, r * width + i);
+    }
 }

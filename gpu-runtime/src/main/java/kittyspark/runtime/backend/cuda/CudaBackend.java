@@ -293,9 +293,9 @@ public final class CudaBackend implements Backend {
             return null;
         }
         int group = heads / kvHeads;
-        if (!KittyKernels.supported(headDim, group)) {
+        if (KittyCache.paddedGroup(group) == 0 || !KittyKernels.supported(headDim, KittyCache.paddedGroup(group))) {
             return "no Kitty attention kernel for head_dim " + headDim + " and GQA group " + group
-                    + " (compiled: head_dim 64/128, group 1/2/4/8); use --kv fp16";
+                    + " (compiled: head_dim 64/128, groups up to 8); use --kv fp16";
         }
         if (kv.pageSize() != KittyKernels.PAGE_SIZE) {
             return "the Kitty kernels on the GPU use pages of " + KittyKernels.PAGE_SIZE + " tokens, not " + kv.pageSize();
@@ -367,6 +367,32 @@ public final class CudaBackend implements Backend {
         return s;
     }
 
+    private KittyCache.Seq kittySeq(SequenceState s) {
+        if (!(s instanceof CudaSequence q) || q.kitty == null) {
+            throw new IllegalArgumentException("not a quantized sequence of this backend");
+        }
+        return q.kitty;
+    }
+
+    /** Self-test: a quantized sequence's key page {@code page} of one layer and kv head, read back from the device. */
+    synchronized byte[] kittyKeyPage(SequenceState s, int layer, int page, int head) {
+        ctx.makeCurrent();
+        KittyCache.Seq q = kittySeq(s);
+        return q.cache().keyPageBytes(q, layer, page, head);
+    }
+
+    synchronized byte[] kittyValuePage(SequenceState s, int layer, int page, int head) {
+        ctx.makeCurrent();
+        KittyCache.Seq q = kittySeq(s);
+        return q.cache().valuePageBytes(q, layer, page, head);
+    }
+
+    /** Self-test: the last layer's staging rows after a one-sequence prompt step (the fp16 inputs of its pages). */
+    synchronized float[] kittyStaged(SequenceState s, int rows, boolean values) {
+        ctx.makeCurrent();
+        return kittySeq(s).cache().stagedKeys(rows, values);
+    }
+
     long splitKFloats() {
         return splitKFloats;
     }
@@ -419,10 +445,16 @@ public final class CudaBackend implements Backend {
                 if (rem > 0) {
                     int take = Math.min(rem, budget);
                     if (kc != null) {
-                        // a Kitty chunk also takes scratch pages for its whole context and staging rows
+                        // A Kitty chunk also takes scratch pages for its whole context and staging rows.
+                        // An input is split only when it cannot fit a step alone: a later piece would
+                        // see the earlier one's quantized pages, where the CPU reference attends the
+                        // whole input in full precision.
                         int l0 = seqs.get(i).length;
+                        if (pieces.size() >= kc.maxBatch) {
+                            break;
+                        }
                         take = kittyTake(kc, l0, take, scratchLeft, stageLeft);
-                        if (take == 0) {
+                        if (take == 0 || (take < rem && !pieces.isEmpty())) {
                             break;
                         }
                         scratchLeft -= KittyStepPlan.scratchNeed(l0, take);
@@ -513,7 +545,7 @@ public final class CudaBackend implements Backend {
             scratch += KittyStepPlan.scratchNeed(l0, n);
             stage += KittyStepPlan.stageNeed(kc.config, l0, n);
         }
-        return scratch <= kc.scratchPages && stage <= kc.stageRows;
+        return scratch <= kc.scratchPages && stage <= kc.stageRows && seqs.size() <= kc.maxBatch;
     }
 
     @Override

@@ -41,6 +41,8 @@ import kittyspark.runtime.kv.QuantizedKvCache;
 final class KittyCache implements AutoCloseable {
     /** Resident attention blocks per SM the split planner assumes (the kernels' launch bounds). */
     static final int RESIDENT_BLOCKS = 6;
+    /** Sequences per step (and tail slots) at least, whatever the engine's batch: teacher forcing batches documents itself. */
+    static final int MIN_BATCH = 64;
 
     final KvSettings kv;
     final QuantConfig config;
@@ -54,7 +56,11 @@ final class KittyCache implements AutoCloseable {
     private final ModelConfig c;
     private final Kernels k;
     private final CudaContext ctx;
-    private final int kvHeads, heads, headDim, layers, kvw, maxBatch, smCount;
+    private final int kvHeads, heads, headDim, layers, kvw, smCount;
+    /** Most sequences one step takes (decode buffers, tail slots). */
+    final int maxBatch;
+    /** GQA group the attention kernel runs with (the model's, padded up to a compiled size) and its query heads. */
+    private final int paddedGroup, paddedHeads;
     final int stageRows, scratchPages, partialCap;
     private final DeviceArena arena;
     final CUdeviceptr[] keyPool, valuePool, fpKeys, fpValues;
@@ -77,25 +83,27 @@ final class KittyCache implements AutoCloseable {
         this.headDim = c.headDim();
         this.layers = c.numLayers();
         this.kvw = kvHeads * headDim;
-        this.maxBatch = maxBatch;
+        this.maxBatch = Math.max(maxBatch, MIN_BATCH);
         this.smCount = ctx.multiprocessors();
-        this.kernels = new KittyKernels(headDim, heads / kvHeads);
+        this.paddedGroup = paddedGroup(heads / kvHeads);
+        this.paddedHeads = kvHeads * paddedGroup;
+        this.kernels = new KittyKernels(headDim, paddedGroup);
         this.memory = new KittyMemoryPlan(config, headDim, kvHeads, layers);
         this.tail = memory.tail();
         this.keyLayout = config.keyLayout(headDim);
         this.valueLayout = config.valueLayout(headDim);
         // Steps are cut so that a chunk's history plus the step fit the scratch (see CudaBackend).
-        this.scratchPages = (2 * maxRows + 15) / 16 + maxBatch + 16;
+        this.scratchPages = (2 * maxRows + 15) / 16 + this.maxBatch + 16;
         this.stageRows = maxRows + 8 * (config.valueWindow() + 2 * config.pageSize());
-        this.partialCap = KittyAttentionPlan.WAVES * smCount * RESIDENT_BLOCKS / kvHeads + maxBatch + 1;
+        this.partialCap = KittyAttentionPlan.WAVES * smCount * RESIDENT_BLOCKS / kvHeads + this.maxBatch + 1;
         long scratchBytes = (long) scratchPages * kvHeads * 16 * headDim * 2;
         long stageBytes = (long) stageRows * kvw * 2;
-        long decodeBytes = 4L * maxBatch * heads * headDim;
+        long decodeBytes = 4L * this.maxBatch * paddedHeads * headDim;
         long paramBytes = paramBytes(maxRows, budgetBytes);
         long work = 2 * DeviceArena.align(scratchBytes) + 2 * DeviceArena.align(stageBytes) + 2 * DeviceArena.align(decodeBytes)
-                + DeviceArena.align(4L * partialCap * heads * headDim) + DeviceArena.align(8L * partialCap * heads)
+                + DeviceArena.align(4L * partialCap * paddedHeads * headDim) + DeviceArena.align(8L * partialCap * paddedHeads)
                 + DeviceArena.align(paramBytes);
-        this.sizing = memory.size(Math.max(0, budgetBytes - work), referenceTokens, maxBatch);
+        this.sizing = memory.size(Math.max(0, budgetBytes - work), referenceTokens, this.maxBatch);
         if (sizing.slots() < 1) {
             throw new IllegalStateException(kv.describe() + ": a budget of " + budgetBytes + " bytes holds no sequence of "
                     + referenceTokens + " tokens (" + memory.sequenceBytes(referenceTokens) + " bytes each)");
@@ -135,8 +143,8 @@ final class KittyCache implements AutoCloseable {
             this.stageVAt = address(stageV);
             this.qDec = arena.take(decodeBytes);
             this.outDec = arena.take(decodeBytes);
-            this.partAcc = arena.take(4L * partialCap * heads * headDim);
-            this.partMl = arena.take(8L * partialCap * heads);
+            this.partAcc = arena.take(4L * partialCap * paddedHeads * headDim);
+            this.partMl = arena.take(8L * partialCap * paddedHeads);
             this.params = arena.take(paramBytes);
             this.host = new PinnedBuffer(paramBytes);
             this.pack = new HostPack(host, params);
@@ -151,6 +159,16 @@ final class KittyCache implements AutoCloseable {
     }
 
     /** Upper bound of one step's uploads: jobs of every layer, piece info, history/staging rows, page tables. */
+    /** The smallest group size the Kitty attention is compiled for that holds {@code group} query heads (0: none). */
+    static int paddedGroup(int group) {
+        for (int g : new int[] {1, 2, 4, 8}) {
+            if (g >= group) {
+                return g;
+            }
+        }
+        return 0;
+    }
+
     private long paramBytes(int maxRows, long budgetBytes) {
         long jobs = 2L * layers * (2L * maxBatch + 2L * (stageRows / config.pageSize() + 8));
         long pageIds = 2 * budgetBytes / Math.min(memory.keyPageBytes(), memory.valuePageBytes()) + 16;
@@ -332,7 +350,7 @@ final class KittyCache implements AutoCloseable {
         s.keyJobsPerLayer = kjobs;
         s.valueJobsPerLayer = vjobs;
         if (p.decodeCount() > 0) {
-            KittyAttentionPlan a = KittyAttentionPlan.plan(decode.lengths(), config.sink(), kvHeads, heads, headDim, smCount,
+            KittyAttentionPlan a = KittyAttentionPlan.plan(decode.lengths(), config.sink(), kvHeads, paddedHeads, headDim, smCount,
                     RESIDENT_BLOCKS);
             s.attention = fitPartials(a, decode.lengths());
         }
@@ -369,7 +387,7 @@ final class KittyCache implements AutoCloseable {
         }
         int splits = Math.max(1, partialCap / batch);
         int tps = (maxTiles + splits - 1) / splits;
-        return new KittyAttentionPlan(batch, kvHeads, heads, headDim, config.sink(), tps, (maxTiles + tps - 1) / tps);
+        return new KittyAttentionPlan(batch, kvHeads, paddedHeads, headDim, config.sink(), tps, (maxTiles + tps - 1) / tps);
     }
 
     private static int[] concat(List<int[]> parts, int total) {
@@ -396,7 +414,7 @@ final class KittyCache implements AutoCloseable {
         }
         k.launch("kitty_new_rows", rows, kvHeads, 128, 0, new KernelArgs().ptr(s.info).ptr(rowSeq).ptr(positions)
                 .ptr(s.pageTable).ptr(scratchK).ptr(scratchV).i32(S).i32(P).i32(R).i32(kvHeads).i32(headDim).ptr(fpKeys[l])
-                .ptr(fpValues[l]).ptr(stageK).ptr(stageV).ptr(qkv).i32(qkvw).i32(heads).ptr(qDec));
+                .ptr(fpValues[l]).ptr(stageK).ptr(stageV).ptr(qkv).i32(qkvw).i32(heads).i32(paddedGroup).ptr(qDec));
     }
 
     /** Split-KV Kitty attention of the decode rows, merged and written as the o_proj operand rows. */
@@ -413,8 +431,8 @@ final class KittyCache implements AutoCloseable {
         int[] cg = a.combineGrid();
         k.launch(KittyKernels.COMBINE, cg[0], cg[1], KittyKernels.COMBINE_THREADS, 0, new KernelArgs().ptr(partAcc).ptr(partMl)
                 .ptr(s.meta).ptr(outDec).i32(headDim).i32(config.sink()).i32(a.tilesPerSplit()).i32(a.maxSplits()));
-        k.launch("kitty_rows_out", a.batch(), 1, 256, 0, new KernelArgs().ptr(outDec).ptr(s.decRows).i32(heads * headDim)
-                .ptr(hi).ptr(lo));
+        k.launch("kitty_rows_out", a.batch(), 1, 256, 0, new KernelArgs().ptr(outDec).ptr(s.decRows).i32(heads).i32(kvHeads)
+                .i32(headDim).i32(paddedGroup).ptr(hi).ptr(lo));
     }
 
     /** The flush: this layer's new pages (one key and one value launch), then a chunk's fp rows into its rings. */
@@ -451,6 +469,16 @@ final class KittyCache implements AutoCloseable {
     byte[] valuePageBytes(Seq q, int layer, int page, int head) {
         long at = ((long) q.values.page(page) * kvHeads + head) * valueLayout.bytes();
         return read(valuePool[layer].withByteOffset(at), valueLayout.bytes());
+    }
+
+    /** The first {@code rows} staging rows as floats ([row][kvHeads][D], the last layer's after a step). */
+    float[] stagedKeys(int rows, boolean values) {
+        byte[] raw = read(values ? stageV : stageK, rows * kvw * 2);
+        float[] out = new float[rows * kvw];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = kittyspark.kvquant.Fp16.toFloat((short) ((raw[2 * i] & 0xff) | (raw[2 * i + 1] & 0xff) << 8));
+        }
+        return out;
     }
 
     private byte[] read(CUdeviceptr src, int n) {
