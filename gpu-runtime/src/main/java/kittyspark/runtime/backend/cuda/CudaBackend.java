@@ -221,10 +221,14 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** System property: the sequence length (prompt + new tokens) quantized pools are sized for (default 2048 + 128). */
+    public static final String REFERENCE_TOKENS_PROPERTY = "kittyspark.cuda.kvReferenceTokens";
+
     /** Makes the quantized-page cache of {@code kv} with {@code budgetBytes} of device memory. */
     private KittyCache openKitty(KvSettings kv, long budgetBytes) {
         k.load("kitty_pages");
-        KittyCache kc = new KittyCache(c, kv, budgetBytes, REFERENCE_TOKENS, settings.maxBatch(), maxRows, ctx, k);
+        long ref = Long.getLong(REFERENCE_TOKENS_PROPERTY, REFERENCE_TOKENS);
+        KittyCache kc = new KittyCache(c, kv, budgetBytes, ref, settings.maxBatch(), maxRows, ctx, k);
         kitty.put(kv, kc);
         return kc;
     }
@@ -354,6 +358,33 @@ public final class CudaBackend implements Backend {
             k.launch("fill_f16_uniform", 2048, 1, 256, 0, new KernelArgs().ptr(vPool[l]).i64(elements).i64(seed + 2L * l + 1).f32(0f).f32(0.5f));
         }
         ctx.synchronize();
+    }
+
+    /** Benchmarks: fills the pools of quantized mode {@code kv} with random tails and valid random pages. */
+    public synchronized void fillKittyRandom(KvSettings kv, long seed) {
+        ctx.makeCurrent();
+        kittyCache(kv).fillRandom(seed);
+    }
+
+    /** Benchmarks: a quantized sequence that already holds {@code length} tokens (pages and tail as the pools hold them). */
+    public synchronized SequenceState syntheticSequence(KvSettings kv, int length, long worstCaseTokens) {
+        if (!kv.quantized()) {
+            return syntheticSequence(length, worstCaseTokens);
+        }
+        CudaSequence s = new CudaSequence(null, kittyCache(kv).synthetic(length, worstCaseTokens));
+        s.length = length;
+        return s;
+    }
+
+    /** Benchmarks: the quantized pool's bytes (pages and tail slots) and its sizing. */
+    public synchronized long kittyPoolBytes(KvSettings kv) {
+        KittyCache kc = kittyCache(kv);
+        return kc.memory.bytes(kc.sizing);
+    }
+
+    /** Benchmarks: the quantized mode's memory plan (bytes per page and slot). */
+    public synchronized kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan kittyMemory(KvSettings kv) {
+        return kittyCache(kv).memory;
     }
 
     /**

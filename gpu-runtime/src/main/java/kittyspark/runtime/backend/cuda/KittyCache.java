@@ -458,6 +458,75 @@ final class KittyCache implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------
+    // benchmark support
+
+    /**
+     * Fills every layer's tails with seeded random fp16 values and every page with valid
+     * packed pages (a few made by the quantize kernels from those rows, copied over the pool),
+     * so benchmark sequences that claim pages without a prefill cost what real ones cost.
+     */
+    void fillRandom(long seed) {
+        int seedPages = 64;
+        for (int l = 0; l < layers; l++) {
+            long ke = sizing.slots() * tail.keySlotBytes() / 2;
+            long ve = sizing.slots() * tail.valueSlotBytes() / 2;
+            k.launch("fill_f16_uniform", 2048, 1, 256, 0, new KernelArgs().ptr(fpKeys[l]).i64(ke).i64(seed + 2L * l).f32(0f).f32(0.5f));
+            k.launch("fill_f16_uniform", 2048, 1, 256, 0, new KernelArgs().ptr(fpValues[l]).i64(ve).i64(seed + 2L * l + 1).f32(0f).f32(0.5f));
+        }
+        long kpl = (long) keyLayout.bytes() * kvHeads;
+        long vpl = (long) valueLayout.bytes() * kvHeads;
+        int kn = Math.min(seedPages, sizing.keyPages());
+        int vn = Math.min(seedPages, sizing.valuePages());
+        long[] kj = new long[2 * kn * layers];
+        long[] vj = new long[2 * vn * layers];
+        for (int l = 0; l < layers; l++) {
+            for (int i = 0; i < kn; i++) {
+                // slot i's ring rows (different data per page while there are slots)
+                int slot = i % sizing.slots();
+                kj[2 * (l * kn + i)] = fpKeysAt[l] + tail.keyOffset(slot, config.sink());
+                kj[2 * (l * kn + i) + 1] = keyPoolAt[l] + i * kpl;
+            }
+            for (int i = 0; i < vn; i++) {
+                int slot = i % sizing.slots();
+                vj[2 * (l * vn + i)] = fpValuesAt[l] + tail.valueOffset(slot, config.sink());
+                vj[2 * (l * vn + i) + 1] = valuePoolAt[l] + i * vpl;
+            }
+        }
+        ctx.synchronize();
+        pack.reset();
+        CUdeviceptr kjd = pack.longs(kj, kj.length);
+        CUdeviceptr vjd = pack.longs(vj, vj.length);
+        host.toDevice(params, pack.used(), ctx.stream());
+        for (int l = 0; l < layers; l++) {
+            k.launch(KittyKernels.quantizeKeys(true), kn, kvHeads, KittyPageJobs.keyThreads(keyLayout),
+                    KittyPageJobs.keySharedBytes(keyLayout), new KernelArgs().ptr(kjd.withByteOffset(16L * l * kn))
+                            .i32(config.pageSize()).i32(headDim).i32(keyLayout.boosted()).i32(kvw).i32(headDim));
+            k.launch(KittyKernels.quantizeValues(true), vn, kvHeads, KittyPageJobs.VALUE_THREADS,
+                    KittyPageJobs.valueSharedBytes(valueLayout), new KernelArgs().ptr(vjd.withByteOffset(16L * l * vn))
+                            .i32(config.pageSize()).i32(headDim).i32(kvw).i32(headDim));
+            replicate(keyPool[l], kn, sizing.keyPages(), kpl);
+            replicate(valuePool[l], vn, sizing.valuePages(), vpl);
+        }
+        ctx.synchronize();
+    }
+
+    /** Copies pages [0, made) over the rest of a pool, doubling each time. */
+    private void replicate(CUdeviceptr pool, int made, int total, long pageBytes) {
+        for (int n = Math.max(1, made); n < total; n *= 2) {
+            long count = Math.min(n, total - n);
+            jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync(pool.withByteOffset(n * pageBytes), pool, count * pageBytes, ctx.stream());
+        }
+    }
+
+    /** A sequence that already holds {@code length} tokens: its pages and slot are claimed, their content is the pools'. */
+    Seq synthetic(int length, long worstCaseTokens) {
+        Seq q = open(worstCaseTokens);
+        q.keys.ensure((long) KittyFlush.keyPages(config, length) * config.pageSize());
+        q.values.ensure((long) KittyFlush.valuePages(config, length) * config.pageSize());
+        return q;
+    }
+
+    // ------------------------------------------------------------------------------------
     // inspection (self-test)
 
     /** Bytes of key page {@code page} (index in the sequence) of one layer and kv head, read back. */
