@@ -20,7 +20,12 @@ import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
 import kittyspark.runtime.bench.ModelShapes;
 import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.engine.EngineOptions;
+import kittyspark.runtime.engine.GenerationEngine;
+import kittyspark.runtime.engine.GenerationRequest;
+import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.engine.SamplingParams;
+import kittyspark.runtime.tokenizer.Tokenizer;
 import kittyspark.runtime.kv.KvSettings;
 
 /**
@@ -47,9 +52,10 @@ public final class KittyGpuBench {
         long budget = (long) (Double.parseDouble(args.length > 1 ? args[1] : "48") * (1L << 30));
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         int maxBatch = args.length > 3 ? Integer.parseInt(args[3]) : 512;
+        int e2eNew = args.length > 4 ? Integer.parseInt(args[4]) : 0; // 0: no end-to-end run
+        List<String> e2eModes = List.of((args.length > 5 ? args[5] : "fp16,kitty").split(","));
         ModelConfig shape = ModelShapes.named("llama3-8b");
         ObjectNode json = JsonNodeFactory.instance.objectNode();
-        StringBuilder md = new StringBuilder();
         json.put("shape", "llama3-8b").put("kv_budget_bytes", budget).put("new_tokens", NEW_TOKENS)
                 .put("decode_context", DECODE_CONTEXT).put("decode_steps_timed", steps).put("max_batch", maxBatch);
         ArrayNode modes = json.putArray("modes");
@@ -58,7 +64,7 @@ public final class KittyGpuBench {
             // the whole budget to this mode's pool, sized for the decode shape
             System.setProperty(CudaSettings.FP16_SHARE_PROPERTY, "0");
             System.setProperty(CudaBackend.REFERENCE_TOKENS_PROPERTY, String.valueOf(DECODE_CONTEXT + NEW_TOKENS));
-            CudaSettings s = new CudaSettings(0, maxBatch, maxBatch + 16, budget, 0.9, Precision.BF16, kv);
+            CudaSettings s = new CudaSettings(0, maxBatch, DECODE_CONTEXT + maxBatch, budget, 0.9, Precision.BF16, kv);
             ObjectNode m = modes.addObject().put("kv", kv.describe());
             try (CudaBackend gpu = CudaBackend.synthetic(shape, 42, s)) {
                 json.put("gpu", gpu.context().name());
@@ -93,15 +99,57 @@ public final class KittyGpuBench {
                     System.err.printf(Locale.ROOT, "%s decode b=%d ctx=%d: %.2f ms/step, %.0f tokens/s%n", mode, b, DECODE_CONTEXT, ms,
                             b / (ms / 1e3));
                 }
+                if (e2eNew > 0 && e2eModes.contains(mode)) {
+                    m.set("generate", endToEnd(gpu, shape, kv, full, e2eNew));
+                }
             }
             System.err.println(mode + ": " + m);
+            write(out, json); // after every mode: a later one running out of time loses only itself
         }
+        write(out, json);
+    }
+
+    private static void write(Path out, ObjectNode json) throws java.io.IOException {
+        StringBuilder md = new StringBuilder();
         table(json, md);
         Files.createDirectories(out);
         Files.writeString(out.resolve("kitty-gpu-bench.json"), new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsString(json));
         Files.writeString(out.resolve("kitty-gpu-bench.md"), md.toString());
         System.out.println(md);
+    }
+
+    /**
+     * End-to-end through the engine: {@code b} prompts of the decode context (8K), all submitted
+     * at once, {@code newTokens} greedy tokens each; one prompt chunk of 8K per step next to the
+     * decode rows (continuous batching), device sampling.
+     */
+    private static ObjectNode endToEnd(CudaBackend gpu, ModelConfig shape, KvSettings kv, int b, int newTokens) throws Exception {
+        Path tokDir = Files.createTempDirectory("kitty-synth-tok");
+        Tokenizer tok = SyntheticTokenizer.write(tokDir.resolve("tokenizer.json"), shape.vocabSize());
+        EngineOptions eo = new EngineOptions(tokDir, "cuda:0", 0, b, 0, DECODE_CONTEXT);
+        SplittableRandom rnd = new SplittableRandom(b);
+        long generated = 0;
+        long t0 = System.nanoTime();
+        try (GenerationEngine e = new GenerationEngine(new SharedBackend(gpu), tok, eo, "llama3-8b", java.util.Set.of(-1))) {
+            List<java.util.concurrent.CompletableFuture<GenerationResult>> fs = new ArrayList<>();
+            for (int i = 0; i < b; i++) {
+                int[] prompt = rnd.ints(DECODE_CONTEXT, 0, shape.vocabSize()).toArray();
+                fs.add(e.submit(new GenerationRequest("e2e-" + i, prompt, SamplingParams.greedy(newTokens), kv)));
+            }
+            for (var f : fs) {
+                GenerationResult r = f.get();
+                if (r.error() != null) {
+                    throw new IllegalStateException("generation failed: " + r.error());
+                }
+                generated += r.tokens().length;
+            }
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        System.err.printf(Locale.ROOT, "%s generate b=%d prompt %d + %d: %.1f s, %.1f tokens/s%n", kv.describe(), b, DECODE_CONTEXT,
+                newTokens, secs, generated / secs);
+        return JsonNodeFactory.instance.objectNode().put("prompts", b).put("prompt_tokens", DECODE_CONTEXT)
+                .put("new_tokens", newTokens).put("seconds", secs).put("generated", generated).put("tokens_per_s", generated / secs);
     }
 
     /** Median ms of a decode step of {@code b} sequences at the decode context (2 warm-up steps). */
@@ -138,14 +186,18 @@ public final class KittyGpuBench {
     private static void table(ObjectNode json, StringBuilder md) {
         md.append(String.format(Locale.ROOT, "Synthetic llama3-8b on %s, KV budget %.1f GiB in every mode%n%n",
                 json.path("gpu").asText(), json.get("kv_budget_bytes").asLong() / (double) (1L << 30)));
-        md.append("| mode | seqs @2K+512 | @8K+512 | @32K+512 | decode b=1 ms | full batch | step ms | tokens/s |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| mode | seqs @2K+512 | @8K+512 | @32K+512 | decode b=1 ms | full batch | step ms | tokens/s | e2e tokens/s |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (var m : json.get("modes")) {
             var cap = m.get("max_concurrent");
             var d = m.get("decode");
-            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %.2f | %d | %.2f | %.0f |%n", m.get("kv").asText(),
+            if (d == null || d.size() < 2) {
+                continue;
+            }
+            md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %.2f | %d | %.2f | %.0f | %s |%n", m.get("kv").asText(),
                     cap.get("2048").asLong(), cap.get("8192").asLong(), cap.get("32768").asLong(), d.get(0).get("step_ms").asDouble(),
-                    d.get(1).get("batch").asInt(), d.get(1).get("step_ms").asDouble(), d.get(1).get("tokens_per_s").asDouble()));
+                    d.get(1).get("batch").asInt(), d.get(1).get("step_ms").asDouble(), d.get(1).get("tokens_per_s").asDouble(),
+                    m.has("generate") ? String.format(Locale.ROOT, "%.0f", m.get("generate").get("tokens_per_s").asDouble()) : "-"));
         }
     }
 }
