@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import picocli.CommandLine.Option;
 
+import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.kv.KvSettings;
 
@@ -52,6 +53,12 @@ public final class ModelOptions {
     }
 
     public EngineOptions engineOptions(int maxBatch) {
+        // A CUDA device sizes its KV pool for one mode at start-up: --kv's, unless told otherwise
+        // (-Dkittyspark.cuda.kv). Other modes still work, from a smaller pool made on first use.
+        if (device.startsWith("cuda") && KvSettings.parse(kv).quantized()
+                && System.getProperty(CudaSettings.KV_PROPERTY) == null) {
+            System.setProperty(CudaSettings.KV_PROPERTY, kv);
+        }
         return EngineOptions.cpu(modelDir()).withDevice(device).withThreads(threads).withMaxBatch(maxBatch);
     }
 }
