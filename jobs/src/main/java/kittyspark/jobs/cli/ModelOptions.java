@@ -53,11 +53,10 @@ public final class ModelOptions {
     }
 
     public EngineOptions engineOptions(int maxBatch) {
-        // A CUDA device sizes its KV pool for one mode at start-up: --kv's, unless told otherwise
-        // (-Dkittyspark.cuda.kv). Other modes still work, from a smaller pool made on first use.
-        if (device.startsWith("cuda") && KvSettings.parse(kv).quantized()
-                && System.getProperty(CudaSettings.KV_PROPERTY) == null) {
-            System.setProperty(CudaSettings.KV_PROPERTY, kv);
+        // A CUDA device sizes its KV pool for one mode at start-up: --kv's (with its overrides),
+        // unless -Dkittyspark.cuda.kv says otherwise.
+        if (device.startsWith("cuda")) {
+            CudaSettings.sizePoolFor(kvSettings());
         }
         return EngineOptions.cpu(modelDir()).withDevice(device).withThreads(threads).withMaxBatch(maxBatch);
     }

@@ -27,6 +27,9 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
 
     /** System property naming the KV mode the pool is sized for (fp16, kivi, kitty; default fp16). */
     public static final String KV_PROPERTY = "kittyspark.cuda.kv";
+    /** Optional overrides of that mode's boost fraction and sink (as --kv-boost-fraction / --kv-sink). */
+    public static final String KV_BOOST_PROPERTY = "kittyspark.cuda.kvBoostFraction";
+    public static final String KV_SINK_PROPERTY = "kittyspark.cuda.kvSink";
     /** System property: share of the KV budget the fp16 pool keeps when the pool is sized for a quantized mode (default 0.05). */
     public static final String FP16_SHARE_PROPERTY = "kittyspark.cuda.fp16Share";
 
@@ -52,7 +55,33 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
     public static CudaSettings from(EngineOptions o, ModelConfig c) {
         double fraction = Double.parseDouble(System.getProperty(KV_FRACTION_PROPERTY, String.valueOf(DEFAULT_KV_FRACTION)));
         return new CudaSettings(ordinalOf(o.device()), o.maxBatch(), o.prefillChunk() + o.maxBatch(), o.kvBudgetBytes(),
-                fraction, Precision.resolve(c), KvSettings.parse(System.getProperty(KV_PROPERTY, "fp16")));
+                fraction, Precision.resolve(c), poolKv());
+    }
+
+    /** The KV mode named by the system properties (default fp16). */
+    public static KvSettings poolKv() {
+        KvSettings kv = KvSettings.parse(System.getProperty(KV_PROPERTY, "fp16"));
+        if (kv.quantized() && System.getProperty(KV_BOOST_PROPERTY) != null) {
+            kv = kv.withBoostFraction(Double.parseDouble(System.getProperty(KV_BOOST_PROPERTY)));
+        }
+        if (kv.quantized() && System.getProperty(KV_SINK_PROPERTY) != null) {
+            kv = kv.withSink(Integer.parseInt(System.getProperty(KV_SINK_PROPERTY)));
+        }
+        return kv;
+    }
+
+    /**
+     * Asks CUDA backends opened later in this JVM to size their pool for {@code kv} (a
+     * quantized mode), unless a pool mode was already chosen: the CLI and the Spark executors
+     * call this with the job's --kv. Other modes still work, from a smaller pool made on first use.
+     */
+    public static synchronized void sizePoolFor(KvSettings kv) {
+        if (!kv.quantized() || System.getProperty(KV_PROPERTY) != null) {
+            return;
+        }
+        System.setProperty(KV_BOOST_PROPERTY, String.valueOf(kv.boostFraction()));
+        System.setProperty(KV_SINK_PROPERTY, String.valueOf(kv.sink()));
+        System.setProperty(KV_PROPERTY, kv.mode().id());
     }
 
     public CudaSettings withMaxBatch(int b) {
