@@ -37,7 +37,8 @@ import kittyspark.runtime.kv.KvSettings;
  * sequences' pages and tails filled with valid random content instead of being prefilled
  * (attention costs the same), device sampling included, host clock.
  *
- * <pre>KITTY_MAIN=kittyspark.runtime.backend.cuda.KittyGpuBench kitty OUT_DIR [budgetGiB] [steps] [maxBatch]</pre>
+ * <pre>KITTY_MAIN=kittyspark.runtime.backend.cuda.KittyGpuBench kitty OUT_DIR [budgetGiB] [steps] [maxBatch] [e2eNewTokens] [e2eModes]</pre>
+ * or {@code bench-gpu --kv fp16,kivi,kitty}.
  */
 public final class KittyGpuBench {
     static final int NEW_TOKENS = 512;
@@ -47,6 +48,15 @@ public final class KittyGpuBench {
     private KittyGpuBench() {
     }
 
+    /**
+     * @param modes    KV modes to measure, each with the same budget
+     * @param e2eNew   new tokens of the end-to-end run (0: none)
+     * @param e2eModes the modes that also run end to end
+     */
+    public record Options(Path out, int device, long budgetBytes, int steps, int maxBatch, List<String> modes, int e2eNew,
+                          List<String> e2eModes) {
+    }
+
     public static void main(String[] args) throws Exception {
         Path out = Path.of(args.length > 0 ? args[0] : "out/kitty-bench");
         long budget = (long) (Double.parseDouble(args.length > 1 ? args[1] : "48") * (1L << 30));
@@ -54,17 +64,27 @@ public final class KittyGpuBench {
         int maxBatch = args.length > 3 ? Integer.parseInt(args[3]) : 512;
         int e2eNew = args.length > 4 ? Integer.parseInt(args[4]) : 0; // 0: no end-to-end run
         List<String> e2eModes = List.of((args.length > 5 ? args[5] : "fp16,kitty").split(","));
+        run(new Options(out, 0, budget, steps, maxBatch, List.of("fp16", "kivi", "kitty"), e2eNew, e2eModes));
+    }
+
+    public static ObjectNode run(Options o) throws Exception {
+        Path out = o.out();
+        long budget = o.budgetBytes();
+        int steps = o.steps();
+        int maxBatch = o.maxBatch();
+        int e2eNew = o.e2eNew();
+        List<String> e2eModes = o.e2eModes();
         ModelConfig shape = ModelShapes.named("llama3-8b");
         ObjectNode json = JsonNodeFactory.instance.objectNode();
         json.put("shape", "llama3-8b").put("kv_budget_bytes", budget).put("new_tokens", NEW_TOKENS)
                 .put("decode_context", DECODE_CONTEXT).put("decode_steps_timed", steps).put("max_batch", maxBatch);
         ArrayNode modes = json.putArray("modes");
-        for (String mode : new String[] {"fp16", "kivi", "kitty"}) {
+        for (String mode : o.modes()) {
             KvSettings kv = KvSettings.parse(mode);
             // the whole budget to this mode's pool, sized for the decode shape
             System.setProperty(CudaSettings.FP16_SHARE_PROPERTY, "0");
             System.setProperty(CudaBackend.REFERENCE_TOKENS_PROPERTY, String.valueOf(DECODE_CONTEXT + NEW_TOKENS));
-            CudaSettings s = new CudaSettings(0, maxBatch, DECODE_CONTEXT + maxBatch, budget, 0.9, Precision.BF16, kv);
+            CudaSettings s = new CudaSettings(o.device(), maxBatch, DECODE_CONTEXT + maxBatch, budget, 0.9, Precision.BF16, kv);
             ObjectNode m = modes.addObject().put("kv", kv.describe());
             try (CudaBackend gpu = CudaBackend.synthetic(shape, 42, s)) {
                 json.put("gpu", gpu.context().name());
@@ -100,13 +120,14 @@ public final class KittyGpuBench {
                             b / (ms / 1e3));
                 }
                 if (e2eNew > 0 && e2eModes.contains(mode)) {
-                    m.set("generate", endToEnd(gpu, shape, kv, full, e2eNew));
+                    m.set("generate", endToEnd(gpu, shape, kv, full, e2eNew, o.device()));
                 }
             }
             System.err.println(mode + ": " + m);
             write(out, json); // after every mode: a later one running out of time loses only itself
         }
         write(out, json);
+        return json;
     }
 
     private static void write(Path out, ObjectNode json) throws java.io.IOException {
@@ -125,11 +146,12 @@ public final class KittyGpuBench {
      * 8192-token prompt and the engine refused it), all submitted at once, {@code newTokens}
      * greedy tokens each; one prompt chunk per step next to the decode rows, device sampling.
      */
-    private static ObjectNode endToEnd(CudaBackend gpu, ModelConfig shape, KvSettings kv, int b, int newTokens) throws Exception {
+    private static ObjectNode endToEnd(CudaBackend gpu, ModelConfig shape, KvSettings kv, int b, int newTokens, int device)
+            throws Exception {
         Path tokDir = Files.createTempDirectory("kitty-synth-tok");
         Tokenizer tok = SyntheticTokenizer.write(tokDir.resolve("tokenizer.json"), shape.vocabSize());
         int promptTokens = DECODE_CONTEXT - newTokens;
-        EngineOptions eo = new EngineOptions(tokDir, "cuda:0", 0, b, 0, DECODE_CONTEXT);
+        EngineOptions eo = new EngineOptions(tokDir, "cuda:" + device, 0, b, 0, DECODE_CONTEXT);
         SplittableRandom rnd = new SplittableRandom(b);
         long generated = 0;
         long t0 = System.nanoTime();
