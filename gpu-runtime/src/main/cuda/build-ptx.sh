@@ -10,7 +10,7 @@ set -euo pipefail
 SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$SRC/../resources/kittyspark/cuda"
 mkdir -p "$OUT"
-MODULES=(attention gemm layers sampling synth)
+MODULES=(attention gemm layers sampling synth kitty_step)
 for name in "${MODULES[@]}"; do
   nvcc -arch=sm_90 -O3 -ptx -I "$SRC" "$SRC/$name.cu" -o "$OUT/$name.ptx"
 done

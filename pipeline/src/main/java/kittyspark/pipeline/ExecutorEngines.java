@@ -119,6 +119,10 @@ public final class ExecutorEngines {
 
     private static Shared open(PipelineConfig cfg, DeviceChoice choice, String executorId, EngineFactory factory) {
         PipelineConfig.EngineSettings e = cfg.engine();
+        if (choice.device().startsWith("cuda")) {
+            // the executor's CUDA pool holds the job's KV mode (quantized pages for kivi/kitty)
+            kittyspark.runtime.backend.cuda.CudaSettings.sizePoolFor(cfg.kv().toSettings());
+        }
         EngineOptions options = new EngineOptions(Path.of(cfg.modelDir()), choice.device(), e.threads(), e.maxBatch(),
                 e.kvBudgetBytes(), e.prefillChunk());
         GenerationService service;

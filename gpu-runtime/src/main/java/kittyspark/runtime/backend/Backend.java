@@ -62,6 +62,15 @@ public interface Backend extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether a new sequence of cache mode {@code kv} that may grow to {@code worstCaseTokens}
+     * fits: a backend whose pools depend on the mode (quantized pages) counts that mode's exact
+     * bytes; by default the mode does not matter.
+     */
+    default boolean admits(KvSettings kv, long worstCaseTokens) {
+        return admits(worstCaseTokens);
+    }
+
     /** A fresh sequence that reserves room for {@code worstCaseTokens} tokens where the backend has a fixed pool. */
     default SequenceState newSequence(KvSettings kv, long worstCaseTokens) {
         return newSequence(kv);

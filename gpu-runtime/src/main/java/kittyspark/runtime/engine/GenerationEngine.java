@@ -192,7 +192,7 @@ public final class GenerationEngine implements AutoCloseable {
             if (first == null) {
                 return;
             }
-            if (!backend.admits(worstCaseTokens(first.request))) {
+            if (!backend.admits(first.request.kv(), worstCaseTokens(first.request))) {
                 // Even an empty device pool cannot hold it: fail this request, not the engine.
                 finishWithError(first, "prompt + max_new_tokens = " + worstCaseTokens(first.request)
                         + " tokens do not fit the KV page pool of " + backend.device());
@@ -209,7 +209,7 @@ public final class GenerationEngine implements AutoCloseable {
             if (budget > 0 && counters.kvReserved() + reserve(next.request) > budget && !running.isEmpty()) {
                 break; // wait for a running sequence to free its pages
             }
-            if (!backend.admits(worstCaseTokens(next.request))) {
+            if (!backend.admits(next.request.kv(), worstCaseTokens(next.request))) {
                 break; // the backend's page pool is full until a running sequence finishes
             }
             start(pending.poll());

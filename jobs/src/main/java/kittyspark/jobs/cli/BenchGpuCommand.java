@@ -46,8 +46,30 @@ public final class BenchGpuCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Write gpu-bench.json and gpu-bench.md here.")
     Path out;
 
+    @Option(names = "--kv", split = ",", defaultValue = "fp16",
+            description = "KV modes; with kivi or kitty among them, the equal-memory benchmark of issue 6 instead (llama3-8b:"
+                    + " max concurrent sequences at 2K/8K/32K + 512, decode throughput at 8K with the full pool batch;"
+                    + " writes kitty-gpu-bench.json/.md). Default: ${DEFAULT-VALUE}.")
+    List<String> kv;
+
+    @Option(names = "--kv-budget-gib", defaultValue = "48", description = "KV budget of every mode, GiB (default: ${DEFAULT-VALUE}).")
+    double kvBudgetGib;
+
+    @Option(names = "--kv-max-batch", defaultValue = "512", description = "Most sequences per step in the --kv benchmark (default: ${DEFAULT-VALUE}).")
+    int kvMaxBatch;
+
+    @Option(names = "--kv-e2e-new-tokens", defaultValue = "0",
+            description = "Also generate end to end through the engine (prompt 8192 - N, N new tokens, full pool) in fp16 and kitty; 0: no.")
+    int kvE2eNew;
+
     @Override
     public Integer call() throws Exception {
+        if (kv.stream().anyMatch(m -> !m.equals("fp16"))) {
+            kittyspark.runtime.backend.cuda.KittyGpuBench.run(new kittyspark.runtime.backend.cuda.KittyGpuBench.Options(
+                    out != null ? out : Path.of("out/kitty-bench"), CudaSettings.ordinalOf(device),
+                    (long) (kvBudgetGib * (1L << 30)), steps, kvMaxBatch, kv, kvE2eNew, List.of("fp16", "kitty")));
+            return 0;
+        }
         GpuBench.run(new GpuBench.Options(shape, CudaSettings.ordinalOf(device), ints(batches), ints(contexts), prefill, ints(e2e),
                 prompt, newTokens, steps, out));
         return 0;

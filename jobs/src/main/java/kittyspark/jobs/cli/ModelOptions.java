@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import picocli.CommandLine.Option;
 
+import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.kv.KvSettings;
 
@@ -52,6 +53,11 @@ public final class ModelOptions {
     }
 
     public EngineOptions engineOptions(int maxBatch) {
+        // A CUDA device sizes its KV pool for one mode at start-up: --kv's (with its overrides),
+        // unless -Dkittyspark.cuda.kv says otherwise.
+        if (device.startsWith("cuda")) {
+            CudaSettings.sizePoolFor(kvSettings());
+        }
         return EngineOptions.cpu(modelDir()).withDevice(device).withThreads(threads).withMaxBatch(maxBatch);
     }
 }

@@ -21,6 +21,9 @@ import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.engine.SamplingParams;
+import kittyspark.kvquant.ChannelBoost;
+import kittyspark.runtime.backend.cuda.kitty.KittyKernels;
+import kittyspark.runtime.backend.cuda.kitty.KittyStepPlan;
 import kittyspark.runtime.kv.KvSettings;
 
 /**
@@ -44,6 +47,10 @@ public final class CudaBackend implements Backend {
     static final int SAMPLE_THREADS = 1024;
     /** Query rows per block of the tensor-core prefill attention (4 warps x 16). */
     static final int TENSOR_CORE_TILE_ROWS = 64;
+    /** Sequence length the pools are sized for and the start-up line reports (prompt 2048 + 128). */
+    public static final long REFERENCE_TOKENS = 2048 + 128;
+    /** Share of the free memory a quantized mode's pool takes when it is first used (not the sized-for mode). */
+    static final double LATE_POOL_FRACTION = 0.5;
 
     private final ModelConfig c;
     private final CudaSettings settings;
@@ -65,6 +72,8 @@ public final class CudaBackend implements Backend {
     private final SplitPlanner prefillPlanner, decodePlanner, tensorCorePlanner;
     private final String attnPrefill, attnDecode, attnTensorCore;
     private final float attnScale;
+    /** Quantized-page caches by KV mode: the sized-for one made at start-up, others on first use. */
+    private final Map<KvSettings, KittyCache> kitty = new java.util.LinkedHashMap<>();
     private boolean closed;
 
     /** Builds the model's weights into the arena. */
@@ -137,8 +146,16 @@ public final class CudaBackend implements Backend {
             long room = free - weightBytes - work - DEVICE_RESERVE_BYTES;
             // Each page also costs a page-table entry per step in the parameter region: small.
             long kvBytes = s.kvBudgetBytes() > 0 ? Math.min(s.kvBudgetBytes(), room) : (long) (s.kvFraction() * room);
-            int pages = PagePool.pagesFor(Math.max(0, kvBytes), bytesPerPage + 4);
-            if (pages < 1) {
+            boolean quantized = s.kv().quantized();
+            if (quantized && unsupported(s.kv()) != null) {
+                throw new IllegalArgumentException(unsupported(s.kv()));
+            }
+            // Sized for a quantized mode: the fp16 pool keeps a small share (fp16 reference runs).
+            long fp16Bytes = quantized
+                    ? (long) (kvBytes * Double.parseDouble(System.getProperty(CudaSettings.FP16_SHARE_PROPERTY, "0.05")))
+                    : kvBytes;
+            int pages = PagePool.pagesFor(Math.max(0, fp16Bytes), bytesPerPage + 4);
+            if (pages < 1 && !quantized) {
                 throw new IllegalStateException(device + ": no room for a KV cache: " + gib(free) + " free, weights "
                         + gib(weightBytes) + ", workspace " + gib(work));
             }
@@ -179,15 +196,69 @@ public final class CudaBackend implements Backend {
                 k.allowSharedMemory(gemm, GemmPlan.of(GemmPlan.DECODE_MAX_M + 1, 128, 32, gemm.endsWith("split")).sharedBytes());
             }
             ctx.synchronize();
-            long seqs = pool.maxSequencesOf(2048 + 128);
+            long seqs = pool.maxSequencesOf(REFERENCE_TOKENS);
+            String pools;
+            if (quantized) {
+                KittyCache kc = openKitty(s.kv(), kvBytes - fp16Bytes);
+                seqs = kc.maxSequences(REFERENCE_TOKENS);
+                pools = String.format(Locale.ROOT, "KV pool %s: %d key + %d value pages of %d tokens, %d fp16 tail slots (%s),"
+                                + " fp16 side pool %d pages x %d tokens (%s)", s.kv().describe(), kc.sizing.keyPages(),
+                        kc.sizing.valuePages(), kc.config.pageSize(), kc.sizing.slots(), gib(kc.bytes()), pages, PAGE_TOKENS, gib(kvTotal));
+            } else {
+                pools = String.format(Locale.ROOT, "KV pool %d pages x %d tokens = %d tokens (%s fp16)", pages, PAGE_TOKENS,
+                        pool.totalTokens(), gib(kvTotal));
+            }
             LOG.info(String.format(Locale.ROOT, "%s (%s, %d SMs): weights %s bf16, workspace %s for %d tokens/step, %s GEMM operands;"
-                            + " KV pool %d pages x %d tokens = %d tokens (%s fp16), max concurrent sequences at prompt 2048 + 128: %d",
+                            + " %s, max concurrent sequences at prompt 2048 + 128: %d",
                     device, ctx.name(), ctx.multiprocessors(), gib(weightBytes), gib(work), maxRows,
-                    split ? "split bf16 (hi+lo)" : "bf16", pages, PAGE_TOKENS, pool.totalTokens(), gib(kvTotal), seqs));
+                    split ? "split bf16 (hi+lo)" : "bf16", pools, seqs));
         } catch (RuntimeException | Error e) {
+            for (KittyCache kc : kitty.values()) {
+                kc.close();
+            }
             ctx.close();
             throw e;
         }
+    }
+
+    /** System property: the sequence length (prompt + new tokens) quantized pools are sized for (default 2048 + 128). */
+    public static final String REFERENCE_TOKENS_PROPERTY = "kittyspark.cuda.kvReferenceTokens";
+
+    /** Makes the quantized-page cache of {@code kv} with {@code budgetBytes} of device memory. */
+    private KittyCache openKitty(KvSettings kv, long budgetBytes) {
+        k.load("kitty_pages");
+        long ref = Long.getLong(REFERENCE_TOKENS_PROPERTY, REFERENCE_TOKENS);
+        KittyCache kc = new KittyCache(c, kv, budgetBytes, ref, settings.maxBatch(), maxRows, ctx, k);
+        kitty.put(kv, kc);
+        return kc;
+    }
+
+    /** The cache of a quantized mode; a mode other than the sized-for one gets a pool from free memory on first use. */
+    private KittyCache kittyCache(KvSettings kv) {
+        KittyCache kc = kitty.get(kv);
+        if (kc != null) {
+            return kc;
+        }
+        String problem = unsupported(kv);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        ctx.makeCurrent();
+        long free = ctx.memInfo()[0] - DEVICE_RESERVE_BYTES;
+        long budget = (long) (LATE_POOL_FRACTION * Math.max(0, free));
+        if (settings.kvBudgetBytes() > 0) {
+            budget = Math.min(budget, settings.kvBudgetBytes());
+        }
+        KittyCache made = openKitty(kv, budget);
+        LOG.info(String.format(Locale.ROOT, "%s: KV pool for %s made on first use: %d key + %d value pages, %d tail slots (%s),"
+                        + " max concurrent sequences at prompt 2048 + 128: %d", device, kv.describe(), made.sizing.keyPages(),
+                made.sizing.valuePages(), made.sizing.slots(), gib(made.bytes()), made.maxSequences(REFERENCE_TOKENS)));
+        return made;
+    }
+
+    /** Max concurrent sequences of {@code tokens} each that the pool of mode {@code kv} holds. */
+    public synchronized long maxSequences(KvSettings kv, long tokens) {
+        return kv.quantized() ? kittyCache(kv).maxSequences(tokens) : pool.maxSequencesOf(tokens);
     }
 
     private static String gib(long bytes) {
@@ -222,7 +293,22 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String unsupported(KvSettings kv) {
-        return kv.quantized() ? "Kitty pages on the GPU come with issue 6; use --kv fp16" : null;
+        if (!kv.quantized()) {
+            return null;
+        }
+        int group = heads / kvHeads;
+        if (KittyCache.paddedGroup(group) == 0 || !KittyKernels.supported(headDim, KittyCache.paddedGroup(group))) {
+            return "no Kitty attention kernel for head_dim " + headDim + " and GQA group " + group
+                    + " (compiled: head_dim 64/128, groups up to 8); use --kv fp16";
+        }
+        if (kv.pageSize() != KittyKernels.PAGE_SIZE) {
+            return "the Kitty kernels on the GPU use pages of " + KittyKernels.PAGE_SIZE + " tokens, not " + kv.pageSize();
+        }
+        int boosted = ChannelBoost.boostedChannels(kv.boostFraction(), headDim);
+        if (boosted > headDim / 2) {
+            return "the Kitty attention kernel boosts at most half the key channels (" + headDim / 2 + "), not " + boosted;
+        }
+        return null;
     }
 
     @Override
@@ -236,11 +322,24 @@ public final class CudaBackend implements Backend {
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
-        return new CudaSequence(pool.open(worstCaseTokens));
+        if (kv.quantized()) {
+            synchronized (this) {
+                return new CudaSequence(null, kittyCache(kv).open(worstCaseTokens));
+            }
+        }
+        return new CudaSequence(pool.open(worstCaseTokens), null);
     }
 
     @Override
     public boolean admits(long worstCaseTokens) {
+        return pool.fits(worstCaseTokens);
+    }
+
+    @Override
+    public synchronized boolean admits(KvSettings kv, long worstCaseTokens) {
+        if (kv.quantized()) {
+            return unsupported(kv) == null && kittyCache(kv).fits(worstCaseTokens);
+        }
         return pool.fits(worstCaseTokens);
     }
 
@@ -261,15 +360,68 @@ public final class CudaBackend implements Backend {
         ctx.synchronize();
     }
 
+    /** Benchmarks: fills the pools of quantized mode {@code kv} with random tails and valid random pages. */
+    public synchronized void fillKittyRandom(KvSettings kv, long seed) {
+        ctx.makeCurrent();
+        kittyCache(kv).fillRandom(seed);
+    }
+
+    /** Benchmarks: a quantized sequence that already holds {@code length} tokens (pages and tail as the pools hold them). */
+    public synchronized SequenceState syntheticSequence(KvSettings kv, int length, long worstCaseTokens) {
+        if (!kv.quantized()) {
+            return syntheticSequence(length, worstCaseTokens);
+        }
+        CudaSequence s = new CudaSequence(null, kittyCache(kv).synthetic(length, worstCaseTokens));
+        s.length = length;
+        return s;
+    }
+
+    /** Benchmarks: the quantized pool's bytes (pages and tail slots) and its sizing. */
+    public synchronized long kittyPoolBytes(KvSettings kv) {
+        KittyCache kc = kittyCache(kv);
+        return kc.memory.bytes(kc.sizing);
+    }
+
+    /** Benchmarks: the quantized mode's memory plan (bytes per page and slot). */
+    public synchronized kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan kittyMemory(KvSettings kv) {
+        return kittyCache(kv).memory;
+    }
+
     /**
      * A sequence that already holds {@code length} tokens: its pages are claimed and their
      * content is whatever the pools hold (see {@link #fillKvRandom}). For benchmarks only.
      */
     public synchronized SequenceState syntheticSequence(int length, long worstCaseTokens) {
-        CudaSequence s = new CudaSequence(pool.open(worstCaseTokens));
+        CudaSequence s = new CudaSequence(pool.open(worstCaseTokens), null);
         s.table.ensure(length);
         s.length = length;
         return s;
+    }
+
+    private KittyCache.Seq kittySeq(SequenceState s) {
+        if (!(s instanceof CudaSequence q) || q.kitty == null) {
+            throw new IllegalArgumentException("not a quantized sequence of this backend");
+        }
+        return q.kitty;
+    }
+
+    /** Self-test: a quantized sequence's key page {@code page} of one layer and kv head, read back from the device. */
+    synchronized byte[] kittyKeyPage(SequenceState s, int layer, int page, int head) {
+        ctx.makeCurrent();
+        KittyCache.Seq q = kittySeq(s);
+        return q.cache().keyPageBytes(q, layer, page, head);
+    }
+
+    synchronized byte[] kittyValuePage(SequenceState s, int layer, int page, int head) {
+        ctx.makeCurrent();
+        KittyCache.Seq q = kittySeq(s);
+        return q.cache().valuePageBytes(q, layer, page, head);
+    }
+
+    /** Self-test: the last layer's staging rows after a one-sequence prompt step (the fp16 inputs of its pages). */
+    synchronized float[] kittyStaged(SequenceState s, int rows, boolean values) {
+        ctx.makeCurrent();
+        return kittySeq(s).cache().stagedKeys(rows, values);
     }
 
     long splitKFloats() {
@@ -313,18 +465,41 @@ public final class CudaBackend implements Backend {
             out.add(new float[in.logitRows() * vocab]);
         }
         int[] fed = new int[batch.size()];
+        KittyCache kc = kittyOf(seqs);
         while (true) {
             List<Piece> pieces = new ArrayList<>();
             int budget = maxRows;
+            int scratchLeft = kc == null ? 0 : kc.scratchPages;
+            int stageLeft = kc == null ? 0 : kc.stageRows;
             for (int i = 0; i < batch.size() && budget > 0; i++) {
                 int rem = batch.get(i).tokens().length - fed[i];
                 if (rem > 0) {
                     int take = Math.min(rem, budget);
+                    if (kc != null) {
+                        // A Kitty chunk also takes scratch pages for its whole context and staging rows.
+                        // An input is split only when it cannot fit a step alone: a later piece would
+                        // see the earlier one's quantized pages, where the CPU reference attends the
+                        // whole input in full precision.
+                        int l0 = seqs.get(i).length;
+                        if (pieces.size() >= kc.maxBatch) {
+                            break;
+                        }
+                        take = kittyTake(kc, l0, take, scratchLeft, stageLeft);
+                        if (take == 0 || (take < rem && !pieces.isEmpty())) {
+                            break;
+                        }
+                        scratchLeft -= KittyStepPlan.scratchNeed(l0, take);
+                        stageLeft -= KittyStepPlan.stageNeed(kc.config, l0, take);
+                    }
                     pieces.add(new Piece(i, seqs.get(i), batch.get(i).tokens(), fed[i], take));
                     budget -= take;
                 }
             }
             if (pieces.isEmpty()) {
+                if (java.util.stream.IntStream.range(0, batch.size()).anyMatch(i -> fed[i] < batch.get(i).tokens().length)) {
+                    throw new IllegalStateException("a Kitty sequence's context exceeds the step's scratch of "
+                            + (kc == null ? 0 : kc.scratchPages * KittyStepPlan.SCRATCH_PAGE) + " tokens for a prompt chunk");
+                }
                 break;
             }
             // Which rows' logits are wanted, and where each goes.
@@ -367,6 +542,43 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /** Most of {@code want} tokens a Kitty piece at {@code l0} may take within the step's scratch and staging (0: none). */
+    private static int kittyTake(KittyCache kc, int l0, int want, int scratchLeft, int stageLeft) {
+        int take = want;
+        while (take > 0 && (KittyStepPlan.scratchNeed(l0, take) > scratchLeft
+                || KittyStepPlan.stageNeed(kc.config, l0, take) > stageLeft)) {
+            take = take > 64 ? take - Math.max(1, take / 8) : take - 1;
+        }
+        return take;
+    }
+
+    /** The Kitty cache all of a step's sequences use, or null when they hold fp16 pages; mixed steps are refused. */
+    private static KittyCache kittyOf(List<CudaSequence> seqs) {
+        KittyCache kc = null;
+        for (int i = 0; i < seqs.size(); i++) {
+            KittyCache.Seq q = seqs.get(i).kitty;
+            KittyCache mine = q == null ? null : q.cache();
+            if (i > 0 && mine != kc) {
+                throw new IllegalArgumentException("one CUDA step takes sequences of one KV mode; this one mixes them");
+            }
+            kc = mine;
+        }
+        return kc;
+    }
+
+    /** Whether a whole step fits one Kitty launch plan (else it is fed in pieces by {@link #forward}). */
+    private static boolean kittyFits(KittyCache kc, List<CudaSequence> seqs, List<ForwardInput> batch) {
+        int scratch = 0;
+        int stage = 0;
+        for (int i = 0; i < seqs.size(); i++) {
+            int l0 = seqs.get(i).length;
+            int n = batch.get(i).tokens().length;
+            scratch += KittyStepPlan.scratchNeed(l0, n);
+            stage += KittyStepPlan.stageNeed(kc.config, l0, n);
+        }
+        return scratch <= kc.scratchPages && stage <= kc.stageRows && seqs.size() <= kc.maxBatch;
+    }
+
     @Override
     public synchronized List<SampledToken> forwardAndSample(List<ForwardInput> batch, List<SampleSpec> samples) {
         int total = batch.stream().mapToInt(in -> in.tokens().length).sum();
@@ -376,6 +588,10 @@ public final class CudaBackend implements Backend {
         }
         ctx.makeCurrent();
         List<CudaSequence> seqs = sequencesOf(batch);
+        KittyCache kcs = kittyOf(seqs);
+        if (kcs != null && !kittyFits(kcs, seqs, batch)) {
+            return Backend.super.forwardAndSample(batch, samples);
+        }
         List<Piece> pieces = new ArrayList<>();
         int[] rows = new int[batch.size()];
         int[] rowOf = new int[batch.size()];
@@ -478,6 +694,11 @@ public final class CudaBackend implements Backend {
 
     /** Runs every layer for the pieces' tokens: embeddings in, residual stream x out; KV appended. */
     private void runLayers(List<Piece> pieces, int[] logitRows, int nLogit) {
+        KittyCache kc = pieces.get(0).seq().kitty == null ? null : pieces.get(0).seq().kitty.cache();
+        if (kc != null) {
+            runLayersKitty(kc, pieces, logitRows, nLogit);
+            return;
+        }
         int rows = 0;
         for (Piece p : pieces) {
             rows += p.n();
@@ -558,6 +779,99 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * {@link #runLayers} for sequences with quantized pages: the new K/V go to fp16 scratch pages
+     * (and from there to staging rows or the rings), prompt chunks attend in full precision with
+     * the fp16 kernels over their scratch context, decode rows with the split-KV Kitty kernel,
+     * and after each layer's attention the flush quantizes the pages that became full.
+     */
+    private void runLayersKitty(KittyCache kc, List<Piece> pieces, int[] logitRows, int nLogit) {
+        int rows = 0;
+        for (Piece p : pieces) {
+            rows += p.n();
+        }
+        int np = pieces.size();
+        int[] tokens = new int[rows];
+        int[] positions = new int[rows];
+        int[] rowSeq = new int[rows];
+        int[] l0 = new int[np];
+        int[] n = new int[np];
+        int[] row0 = new int[np];
+        List<KittyCache.Seq> kseqs = new ArrayList<>(np);
+        List<SplitPlanner.Piece> chunks = new ArrayList<>();
+        boolean prefill = false;
+        int r = 0;
+        for (int j = 0; j < np; j++) {
+            Piece p = pieces.get(j);
+            l0[j] = p.seq().length;
+            n[j] = p.n();
+            row0[j] = r;
+            kseqs.add(p.seq().kitty);
+            if (KittyStepPlan.isChunk(l0[j], n[j])) {
+                chunks.add(new SplitPlanner.Piece(j, r, p.n(), l0[j]));
+                prefill |= p.n() > 1;
+            }
+            for (int t = 0; t < p.n(); t++) {
+                tokens[r] = p.tokens()[p.from() + t];
+                positions[r] = l0[j] + t;
+                rowSeq[r] = j;
+                r++;
+            }
+        }
+        boolean tensorCore = prefill && !split;
+        SplitPlanner.Plan att = chunks.isEmpty() ? null
+                : (tensorCore ? tensorCorePlanner : prefill ? prefillPlanner : decodePlanner)
+                        .plan(chunks.toArray(new SplitPlanner.Piece[0]), rows);
+        ctx.synchronize(); // the staging buffers may still be read by the previous step's copies
+        KittyCache.Step st = kc.prepare(kseqs, l0, n, row0);
+        pack.reset();
+        stepTokens = pack.ints(tokens, rows);
+        stepPositions = pack.ints(positions, rows);
+        stepRowSeq = pack.ints(rowSeq, rows);
+        if (att != null) {
+            stepItems = pack.ints(att.items(), 8 * att.itemCount());
+            stepPfirst = pack.ints(att.pfirst(), rows);
+            stepNsplit = pack.ints(att.nsplit(), rows);
+        }
+        stepLogitRows = pack.ints(logitRows, nLogit);
+        if (pack.used() > hostParams.size() / 2 / DeviceArena.ALIGN * DeviceArena.ALIGN) {
+            throw new IllegalStateException("step parameters exceed their staging area");
+        }
+        hostParams.toDevice(params, pack.used(), ctx.stream());
+
+        int qkvw = qw + 2 * kvw;
+        float eps = (float) c.rmsNormEps();
+        k.launch("embed_rows", rows, 1, 256, 0, new KernelArgs().ptr(stepTokens).ptr(w.embedding()).ptr(x).i32(hidden));
+        String attn = tensorCore ? attnTensorCore : prefill ? attnPrefill : attnDecode;
+        int attnBlocksY = tensorCore ? heads : kvHeads;
+        for (int l = 0; l < layers; l++) {
+            DeviceModel.Layer lw = w.layer(l);
+            rmsnorm(x, null, lw.inputNorm(), rows);
+            gemm(lw.qkv(), qkv, rows, qkvw, hidden, false);
+            k.launch("qk_rope_kv_write", rows, 1, 128, 4 * headDim * 4, new KernelArgs().ptr(qkv).ptr(stepPositions)
+                    .ptr(stepRowSeq).ptr(st.seqPt).ptr(st.pageTable).ptr(w.invFreq()).ptr(lw.qNorm()).ptr(lw.kNorm()).f32(eps)
+                    .i32(heads).i32(kvHeads).i32(headDim).ptr(kc.scratchK).ptr(kc.scratchV));
+            kc.beforeAttention(st, l, qkv, qkvw, stepRowSeq, stepPositions, rows);
+            if (att != null) {
+                k.launch(attn, att.itemCount(), attnBlocksY, 128, 0, new KernelArgs().ptr(qkv).i32(qkvw).ptr(stepItems)
+                        .ptr(st.seqPt).ptr(st.pageTable).ptr(kc.scratchK).ptr(kc.scratchV).i32(heads).i32(kvHeads).f32(attnScale)
+                        .ptr(partO).ptr(partMl));
+                k.launch("attn_combine", rows, heads, headDim, 0, new KernelArgs().ptr(partO).ptr(partMl).ptr(stepPfirst)
+                        .ptr(stepNsplit).i32(heads).i32(headDim).ptr(ah).ptr(split ? al : null));
+            }
+            kc.decodeAttention(st, l, ah, split ? al : null);
+            kc.afterAttention(st, l);
+            gemm(lw.o(), x, rows, hidden, qw, true);
+            rmsnorm(x, null, lw.postNorm(), rows);
+            gemm(lw.gateUp(), gu, rows, 2 * inter, hidden, false);
+            k.launch("silu_gate_rows", rows, 1, 256, 0, new KernelArgs().ptr(gu).i32(inter).ptr(ah).ptr(split ? al : null));
+            gemm(lw.down(), x, rows, hidden, inter, true);
+        }
+        for (Piece p : pieces) {
+            p.seq().length += p.n();
+        }
+    }
+
     /** Final norm of the step rows {@code stepLogitRows[r0 .. r0+n)} and the LM head into {@code logits}. */
     private void logitRows(int r0, int n) {
         rmsnorm(x, stepLogitRows.withByteOffset(4L * r0), w.finalNorm(), n);
@@ -586,18 +900,25 @@ public final class CudaBackend implements Backend {
         hostParams.close();
         hostLogits.close();
         hostSampled.close();
+        for (KittyCache kc : kitty.values()) {
+            kc.close();
+        }
         arena.close();
         ctx.close();
     }
 
     /** A sequence on the GPU: its page table and length; the pages hold its K and V in every layer. */
     final class CudaSequence implements SequenceState {
+        /** fp16 pages, or null for a quantized sequence. */
         private final PagePool.Table table;
+        /** Quantized pages and fp16 tail slot, or null for an fp16 sequence. */
+        private final KittyCache.Seq kitty;
         private int length;
         private boolean released;
 
-        CudaSequence(PagePool.Table table) {
+        CudaSequence(PagePool.Table table, KittyCache.Seq kitty) {
             this.table = table;
+            this.kitty = kitty;
         }
 
         CudaBackend owner() {
@@ -605,7 +926,7 @@ public final class CudaBackend implements Backend {
         }
 
         public int[] pages() {
-            return table.pages();
+            return table == null ? new int[0] : table.pages();
         }
 
         @Override
@@ -615,14 +936,21 @@ public final class CudaBackend implements Backend {
 
         @Override
         public long kvBytes() {
-            return released ? 0 : (long) length * layers * kvw * 2L * Short.BYTES;
+            if (released) {
+                return 0;
+            }
+            return kitty != null ? kitty.bytes(length) : (long) length * layers * kvw * 2L * Short.BYTES;
         }
 
         @Override
         public void release() {
             if (!released) {
                 released = true;
-                table.release();
+                if (kitty != null) {
+                    kitty.release();
+                } else {
+                    table.release();
+                }
             }
         }
     }

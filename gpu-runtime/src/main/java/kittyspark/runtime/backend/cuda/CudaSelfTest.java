@@ -59,6 +59,11 @@ public final class CudaSelfTest {
             samplingChecks(ctx, k);
         }
         Path tmp = Files.createTempDirectory("kitty-selftest");
+        if (Boolean.getBoolean("kittyspark.selftest.kittyOnly")) {
+            failures += CudaKittySelfTest.run(tokDir, tmp);
+            System.out.println(failures == 0 ? "CudaSelfTest: ALL PASSED" : "CudaSelfTest: " + failures + " FAILED");
+            System.exit(failures == 0 ? 0 : 1);
+        }
         for (boolean qwen3 : new boolean[] {false, true}) {
             Path dir = writeCheckpoint(tmp.resolve(qwen3 ? "qwen3" : "llama3"), qwen3, 7);
             Checkpoint ckpt = Checkpoint.open(dir);
@@ -70,6 +75,7 @@ public final class CudaSelfTest {
                 System.out.println("SKIP engine checks: no tokenizer at " + tokDir);
             }
         }
+        failures += CudaKittySelfTest.run(tokDir, tmp);
         System.out.println(failures == 0 ? "CudaSelfTest: ALL PASSED" : "CudaSelfTest: " + failures + " FAILED");
         System.exit(failures == 0 ? 0 : 1);
     }
@@ -235,7 +241,12 @@ public final class CudaSelfTest {
 
     /** A tiny random checkpoint whose shapes the CUDA kernels take (head_dim 32). */
     static Path writeCheckpoint(Path dir, boolean qwen3, long seed) throws Exception {
-        int hidden = 128, inter = 256, layers = 2, heads = 4, kvHeads = 2, headDim = 32, vocab = 512;
+        return writeCheckpoint(dir, qwen3, seed, 32);
+    }
+
+    /** A tiny random checkpoint (2 layers, 4 query and 2 kv heads) of the given head dim. */
+    static Path writeCheckpoint(Path dir, boolean qwen3, long seed, int headDim) throws Exception {
+        int hidden = 128, inter = 256, layers = 2, heads = 4, kvHeads = 2, vocab = 512;
         Files.createDirectories(dir);
         String config = qwen3 ? """
                 {"architectures":["Qwen3ForCausalLM"],"hidden_size":%d,"intermediate_size":%d,"num_hidden_layers":%d,
@@ -349,7 +360,7 @@ public final class CudaSelfTest {
             } catch (IllegalArgumentException e) {
                 msg = e.getMessage();
             }
-            check(msg.contains("issue 6"), "cuda refuses kitty pages: " + msg);
+            check(msg.contains("head_dim 32"), "cuda refuses kitty pages for head_dim 32 (no kernel): " + msg);
         }
     }
 

@@ -19,7 +19,7 @@ import jcuda.driver.JCudaDriver;
  */
 public final class Kernels {
     /** The PTX files of src/main/resources/kittyspark/cuda. */
-    public static final List<String> MODULES = List.of("gemm", "attention", "layers", "sampling", "synth");
+    public static final List<String> MODULES = List.of("gemm", "attention", "layers", "sampling", "synth", "kitty_step");
 
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, CUmodule> modules = new HashMap<>();
@@ -46,6 +46,18 @@ public final class Kernels {
             return z;
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads one more module from the classpath once (the Kitty page kernels, kitty_pages.ptx,
+     * built by build-kitty-ptx.sh: only a backend holding quantized pages pays for its JIT).
+     */
+    public void load(String module) {
+        if (!modules.containsKey(module)) {
+            CUmodule m = new CUmodule();
+            JCudaDriver.cuModuleLoadData(m, ptx(module));
+            modules.put(module, m);
         }
     }
 

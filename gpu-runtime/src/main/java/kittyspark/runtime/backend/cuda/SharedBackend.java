@@ -54,6 +54,11 @@ final class SharedBackend implements Backend {
     }
 
     @Override
+    public boolean admits(KvSettings kv, long worstCaseTokens) {
+        return b.admits(kv, worstCaseTokens);
+    }
+
+    @Override
     public String unsupported(KvSettings kv) {
         return b.unsupported(kv);
     }
