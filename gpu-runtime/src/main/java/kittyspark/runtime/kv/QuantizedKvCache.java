@@ -1,5 +1,6 @@
 package kittyspark.runtime.kv;
 
+import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.QuantizedKvStream;
 import kittyspark.kvquant.ReferenceAttention;
@@ -39,11 +40,26 @@ public final class QuantizedKvCache implements KvCache {
         return streams[layer][0].length();
     }
 
+    /**
+     * Keys and values are rounded to fp16 first: that is how a device holds the full-precision
+     * regions (sink, key buffer, value window) and what its quantize kernels read, so this
+     * reference and the CUDA backend attend over the same values and make the same codes.
+     */
     @Override
     public void append(int layer, float[] k, float[] v, int n) {
+        float[] k16 = toFp16Values(k, n * g.kvWidth());
+        float[] v16 = toFp16Values(v, n * g.kvWidth());
         for (int h = 0; h < g.numKvHeads(); h++) {
-            streams[layer][h].append(k, h * g.headDim(), v, h * g.headDim(), g.kvWidth(), n);
+            streams[layer][h].append(k16, h * g.headDim(), v16, h * g.headDim(), g.kvWidth(), n);
         }
+    }
+
+    private static float[] toFp16Values(float[] x, int count) {
+        float[] r = new float[count];
+        for (int i = 0; i < count; i++) {
+            r[i] = Fp16.round(x[i]);
+        }
+        return r;
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 
+import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.KvMemory;
 
 /** The kivi/kitty caches behind the engine's KvCache interface, against the full-precision cache. */
@@ -16,6 +17,10 @@ class QuantizedKvCacheTest {
 
     /** Feeds the same keys/values/queries to a cache: a prefill of {@code prefill} tokens, then one token per step. */
     private static float[] run(KvCache cache, int prefill, int total, long seed) {
+        return run(cache, prefill, total, seed, false);
+    }
+
+    private static float[] run(KvCache cache, int prefill, int total, long seed, boolean kvAsFp16) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] last = null;
         int fed = 0;
@@ -26,6 +31,10 @@ class QuantizedKvCacheTest {
                 float[] v = gaussian(r, n * G.kvWidth());
                 float[] q = gaussian(r, n * G.qWidth());
                 float[] out = new float[n * G.qWidth()];
+                if (kvAsFp16) {
+                    k = fp16(k);
+                    v = fp16(v);
+                }
                 cache.append(l, k, v, n);
                 cache.attend(l, q, n, out);
                 last = out;
@@ -33,6 +42,14 @@ class QuantizedKvCacheTest {
             fed += n;
         }
         return last;
+    }
+
+    private static float[] fp16(float[] x) {
+        float[] r = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            r[i] = Fp16.round(x[i]);
+        }
+        return r;
     }
 
     private static float[] gaussian(SplittableRandom r, int n) {
@@ -44,16 +61,16 @@ class QuantizedKvCacheTest {
     }
 
     @Test
-    void matchesTheFullPrecisionCacheWhileNothingIsPaged() {
-        // kitty: 32 sink + 127 buffered keys, all values in the window
+    void matchesAFullPrecisionCacheOfFp16ValuesWhileNothingIsPaged() {
+        // kitty: 32 sink + 127 buffered keys, all values in the window, held as fp16 like a device holds them
         float[] q = run(new QuantizedKvCache(KITTY, G), 100, 159, 1);
-        float[] fp = run(new FullPrecisionKvCache(G), 100, 159, 1);
+        float[] fp = run(new FullPrecisionKvCache(G), 100, 159, 1, true);
         assertArrayEquals(fp, q, 1e-6f);
     }
 
     @Test
     void decodeReadsExactlyWhatThePackedPagesHold() {
-        // Keys and values rebuilt independently: sink and buffers from the raw inputs, paged
+        // Keys and values rebuilt independently: sink and buffers from the inputs rounded to fp16, paged
         // tokens by dequantizing the stored page bytes; attention over them must be what the
         // cache computed.
         SplittableRandom r = new SplittableRandom(9);
@@ -71,8 +88,8 @@ class QuantizedKvCacheTest {
         cache.attend(0, q, 1, out);
 
         var stream = cache.stream(0, 0);
-        float[] keys = java.util.Arrays.copyOf(k, (prefill + 1) * 16);
-        float[] values = java.util.Arrays.copyOf(v, (prefill + 1) * 16);
+        float[] keys = fp16(java.util.Arrays.copyOf(k, (prefill + 1) * 16));
+        float[] values = fp16(java.util.Arrays.copyOf(v, (prefill + 1) * 16));
         for (int p = 0; p < 2; p++) { // pages made after the prefill: tokens 32..287 (keys), 32..159 (values)
             stream.keyLayout().dequantize(stream.keyPage(p), 0, keys, (32 + 128 * p) * 16, 16);
         }
@@ -99,6 +116,22 @@ class QuantizedKvCacheTest {
                 }
             }
         }
+    }
+
+    @Test
+    void pagesAreMadeFromTheFp16RoundedInputsLikeOnADevice() {
+        KvGeometry g = new KvGeometry(1, 2, 1, 16);
+        SplittableRandom r = new SplittableRandom(5);
+        float[] k = gaussian(r, 200 * g.kvWidth());
+        float[] v = gaussian(r, 200 * g.kvWidth());
+        QuantizedKvCache raw = new QuantizedKvCache(KITTY, g);
+        QuantizedKvCache rounded = new QuantizedKvCache(KITTY, g);
+        raw.append(0, k, v, 200);
+        raw.attend(0, new float[200 * g.qWidth()], 200, new float[200 * g.qWidth()]);
+        rounded.append(0, fp16(k), fp16(v), 200);
+        rounded.attend(0, new float[200 * g.qWidth()], 200, new float[200 * g.qWidth()]);
+        assertEquals(1, raw.stream(0, 0).keyPageCount());
+        assertArrayEquals(rounded.stream(0, 0).keyPage(0), raw.stream(0, 0).keyPage(0));
     }
 
     @Test
