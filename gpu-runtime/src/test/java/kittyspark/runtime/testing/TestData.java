@@ -1,27 +1,19 @@
 package kittyspark.runtime.testing;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import kittyspark.runtime.eval.HfReference;
 
 /** Where the bundled demo model and the shared eval set are, for tests. */
 public final class TestData {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static List<RefDoc> refDocs;
+    private static List<HfReference.Doc> refDocs;
 
     private TestData() {
     }
 
-    /** One document of the Hugging Face reference file. */
-    public record RefDoc(String id, int[] tokenIds, double nllMean, double[] nextLogprob, int[] argmax,
-                         int greedyPromptLen, int[] greedy48) {
-    }
-
+    /** The repository root: {@code -Dkitty.repo.root}, else the nearest ancestor holding the demo model. */
     public static Path repoRoot() {
         String prop = System.getProperty("kitty.repo.root");
         Path start = (prop != null && !prop.isBlank() ? Path.of(prop) : Path.of("")).toAbsolutePath().normalize();
@@ -51,37 +43,11 @@ public final class TestData {
                 + " (CI always has it)");
     }
 
-    public static synchronized List<RefDoc> refDocs() {
+    /** The Hugging Face reference documents of the shared eval set, read once. */
+    public static synchronized List<HfReference.Doc> refDocs() {
         if (refDocs == null) {
-            try {
-                JsonNode root = JSON.readTree(shared().resolve("eval/heldout-public-hfref.json").toFile());
-                List<RefDoc> docs = new ArrayList<>();
-                for (JsonNode d : root.get("docs")) {
-                    docs.add(new RefDoc(d.get("id").asText(), ints(d.get("token_ids")), d.get("nll_mean").asDouble(),
-                            doubles(d.get("next_logprob")), ints(d.get("argmax")),
-                            d.get("greedy_prompt_len").asInt(), ints(d.get("greedy48"))));
-                }
-                refDocs = List.copyOf(docs);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
+            refDocs = HfReference.load(shared().resolve("eval/heldout-public-hfref.json"));
         }
         return refDocs;
-    }
-
-    private static int[] ints(JsonNode a) {
-        int[] out = new int[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).asInt();
-        }
-        return out;
-    }
-
-    private static double[] doubles(JsonNode a) {
-        double[] out = new double[a.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = a.get(i).asDouble();
-        }
-        return out;
     }
 }
