@@ -17,15 +17,26 @@ public final class ReferenceAttention {
      */
     public static void causal(float[] keys, float[] values, int length, int headDim,
                               float[] q, int qOff, int qStride, int heads, int n, float[] out) {
+        causalRows(keys, 0, headDim, values, length, headDim, q, qOff, qStride, heads, n, 0, n, out);
+    }
+
+    /**
+     * Query rows {@code rowFrom..rowTo-1} of {@link #causal}, over keys and values stored with a
+     * row stride: token t's key at {@code keys[kvOff + t * kvStride]} (values likewise), so a
+     * caller holding all KV heads interleaved attends without copying one head out.
+     */
+    public static void causalRows(float[] keys, int kvOff, int kvStride, float[] values, int length, int headDim,
+                                  float[] q, int qOff, int qStride, int heads, int n, int rowFrom, int rowTo,
+                                  float[] out) {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         float[] scores = new float[length];
-        for (int i = 0; i < n; i++) {
+        for (int i = rowFrom; i < rowTo; i++) {
             int visible = length - n + i + 1;
             for (int g = 0; g < heads; g++) {
                 int qo = qOff + i * qStride + g * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int t = 0; t < visible; t++) {
-                    float s = dot(q, qo, keys, t * headDim, headDim) * scale;
+                    float s = dot(q, qo, keys, kvOff + t * kvStride, headDim) * scale;
                     scores[t] = s;
                     max = Math.max(max, s);
                 }
@@ -38,7 +49,7 @@ public final class ReferenceAttention {
                 java.util.Arrays.fill(out, qo, qo + headDim, 0f);
                 for (int t = 0; t < visible; t++) {
                     float p = scores[t] * inv;
-                    int vo = t * headDim;
+                    int vo = kvOff + t * kvStride;
                     for (int d = 0; d < headDim; d++) {
                         out[qo + d] += p * values[vo + d];
                     }
@@ -47,6 +58,7 @@ public final class ReferenceAttention {
         }
     }
 
+    /** Four independent sums: a single running sum would serialize on the add latency. */
     static float dot(float[] a, int ao, float[] b, int bo, int len) {
         float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
         int i = 0;
