@@ -1,9 +1,8 @@
 package kittyspark.jobs;
 
-import picocli.CommandLine;
-
 import kittyspark.jobs.cli.GenerateCommand;
 import kittyspark.jobs.cli.KittyCli;
+import picocli.CommandLine;
 
 /**
  * The spark-submit entry point:

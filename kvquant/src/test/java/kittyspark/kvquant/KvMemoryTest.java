@@ -1,8 +1,8 @@
 package kittyspark.kvquant;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Bits per element follow from the page layout alone. */
 class KvMemoryTest {

@@ -12,11 +12,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.EngineStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The engines of this JVM: one per model and device, created by the first task that needs

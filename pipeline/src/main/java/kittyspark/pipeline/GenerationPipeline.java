@@ -10,6 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import kittyspark.runtime.checkpoint.KvGeometry;
+import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.kv.KvCache;
+import kittyspark.runtime.kv.KvCaches;
+import kittyspark.runtime.kv.KvMode;
+import kittyspark.runtime.kv.KvSettings;
 import org.apache.spark.SparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -21,12 +27,6 @@ import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import kittyspark.runtime.checkpoint.ModelConfig;
-import kittyspark.runtime.kv.KvCache;
-import kittyspark.runtime.kv.KvCaches;
-import kittyspark.runtime.kv.KvGeometry;
-import kittyspark.runtime.kv.KvSettings;
 
 /**
  * One generation run: plan (what is left to do), generate in commits of

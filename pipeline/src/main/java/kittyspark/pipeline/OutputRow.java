@@ -1,10 +1,9 @@
 package kittyspark.pipeline;
 
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-
 import kittyspark.runtime.engine.FinishReason;
 import kittyspark.runtime.engine.GenerationResult;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 
 /** Builds one output row: the input row's own values followed by the generated columns. */
 final class OutputRow {

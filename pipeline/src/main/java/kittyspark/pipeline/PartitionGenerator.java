@@ -6,6 +6,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
+import kittyspark.runtime.engine.GenerationRequest;
+import kittyspark.runtime.engine.GenerationResult;
+import kittyspark.runtime.kv.KvSettings;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.resource.ResourceInformation;
@@ -14,10 +17,6 @@ import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import kittyspark.runtime.engine.GenerationRequest;
-import kittyspark.runtime.engine.GenerationResult;
-import kittyspark.runtime.kv.KvSettings;
 
 /**
  * The executor side of a run: every row of a partition goes to this executor's shared engine,

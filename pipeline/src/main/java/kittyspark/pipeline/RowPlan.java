@@ -3,7 +3,7 @@ package kittyspark.pipeline;
 import java.util.ArrayList;
 import java.util.List;
 
-import kittyspark.runtime.engine.SamplingParams;
+import kittyspark.runtime.sampling.SamplingParams;
 
 /**
  * A row after its parameters are resolved against the job defaults: either the sampling

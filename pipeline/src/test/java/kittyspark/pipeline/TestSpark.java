@@ -6,15 +6,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import kittyspark.runtime.kv.KvMode;
+import kittyspark.runtime.kv.KvSettings;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import kittyspark.runtime.kv.KvMode;
-import kittyspark.runtime.kv.KvSettings;
 
 /** Shared fixtures: a small local Spark, the demo model, and inputs with every kind of bad row. */
 final class TestSpark {

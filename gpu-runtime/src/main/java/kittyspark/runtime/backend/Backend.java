@@ -3,10 +3,9 @@ package kittyspark.runtime.backend;
 import java.util.ArrayList;
 import java.util.List;
 
-import kittyspark.runtime.engine.LogitMath;
-
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.LogitMath;
 
 /**
  * Where the transformer runs: the CPU reference or a CUDA device. The generation engine

@@ -1,7 +1,7 @@
 package kittyspark.runtime.backend;
 
-import kittyspark.runtime.engine.Sampler;
-import kittyspark.runtime.engine.SamplingParams;
+import kittyspark.runtime.sampling.Sampler;
+import kittyspark.runtime.sampling.SamplingParams;
 
 /**
  * How to pick the next token of one input of a step.

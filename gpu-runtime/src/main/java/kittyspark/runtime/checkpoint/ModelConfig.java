@@ -9,8 +9,6 @@ import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import kittyspark.runtime.kv.KvGeometry;
-
 /**
  * The model hyper-parameters of a Hugging Face {@code config.json} (Qwen3 and Llama 3.x).
  */

@@ -12,6 +12,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import kittyspark.kvquant.Fp16;
 
 /**
  * Writes a {@code .safetensors} file from fp32 data, stored as bf16, f16 or f32. Used for

@@ -14,18 +14,18 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import kittyspark.runtime.backend.Backend;
-import kittyspark.runtime.backend.Backends;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SampledToken;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.kv.KvFootprint;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Continuous batching over one backend. Requests from any number of threads queue up; one

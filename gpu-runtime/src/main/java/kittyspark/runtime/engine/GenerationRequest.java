@@ -1,6 +1,7 @@
 package kittyspark.runtime.engine;
 
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
 
 /**
  * One prompt to complete. The prompt is given as token ids (the caller tokenizes, so that

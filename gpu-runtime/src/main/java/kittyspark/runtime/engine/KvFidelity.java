@@ -5,6 +5,7 @@ import java.util.List;
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.LogitMath;
 
 /**
  * What a quantized KV cache cost on one completion: the prompt and completion are re-scored

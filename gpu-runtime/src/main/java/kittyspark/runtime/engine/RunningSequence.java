@@ -3,6 +3,7 @@ package kittyspark.runtime.engine;
 import java.util.concurrent.CompletableFuture;
 
 import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.sampling.Sampler;
 
 /** The engine's book-keeping for one admitted request. */
 final class RunningSequence {

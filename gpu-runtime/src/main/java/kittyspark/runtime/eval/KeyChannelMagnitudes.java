@@ -5,9 +5,9 @@ import java.util.List;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.checkpoint.KvGeometry;
 import kittyspark.runtime.kv.FullPrecisionKvCache;
 import kittyspark.runtime.kv.KvCache;
-import kittyspark.runtime.kv.KvGeometry;
 
 /**
  * Mean |k| per key channel and per page of tokens for one layer: the outlier channels that

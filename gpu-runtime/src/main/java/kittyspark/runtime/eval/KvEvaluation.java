@@ -4,11 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import kittyspark.runtime.backend.Backend;
-import kittyspark.runtime.engine.LogitMath;
+import kittyspark.runtime.checkpoint.KvGeometry;
 import kittyspark.runtime.engine.TeacherForcing;
-import kittyspark.runtime.kv.KvGeometry;
+import kittyspark.runtime.kv.KvBits;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.LogitMath;
 
 /**
  * Measures what each KV mode costs: every document's first {@code prefill} tokens are

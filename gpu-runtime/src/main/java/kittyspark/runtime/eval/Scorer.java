@@ -3,9 +3,9 @@ package kittyspark.runtime.eval;
 import java.util.List;
 
 import kittyspark.runtime.backend.Backend;
-import kittyspark.runtime.engine.LogitMath;
 import kittyspark.runtime.engine.TeacherForcing;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.LogitMath;
 
 /**
  * Scores documents teacher-forced. With the full-precision cache one prefill gives every

@@ -4,6 +4,7 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.stream.IntStream;
 
 import kittyspark.kvquant.ReferenceAttention;
+import kittyspark.runtime.checkpoint.KvGeometry;
 
 /** Causal softmax attention over full-precision keys and values, fp32, GQA-aware. */
 public final class DenseAttention {

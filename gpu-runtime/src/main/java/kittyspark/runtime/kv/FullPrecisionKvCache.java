@@ -2,6 +2,8 @@ package kittyspark.runtime.kv;
 
 import java.util.Arrays;
 
+import kittyspark.runtime.checkpoint.KvGeometry;
+
 /** The reference cache: every key and value kept as computed (fp32 on the CPU). */
 public final class FullPrecisionKvCache implements KvCache {
     private final KvGeometry g;

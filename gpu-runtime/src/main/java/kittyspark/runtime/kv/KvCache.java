@@ -1,5 +1,7 @@
 package kittyspark.runtime.kv;
 
+import kittyspark.runtime.checkpoint.KvGeometry;
+
 /**
  * The keys and values of one sequence, for every layer, and attention over them.
  *

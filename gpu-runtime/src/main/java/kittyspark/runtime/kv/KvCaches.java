@@ -1,5 +1,7 @@
 package kittyspark.runtime.kv;
 
+import kittyspark.runtime.checkpoint.KvGeometry;
+
 /** Makes the KV cache of one sequence for a mode. */
 public final class KvCaches {
     private KvCaches() {

@@ -4,6 +4,7 @@ import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.QuantizedKvStream;
 import kittyspark.kvquant.ReferenceAttention;
+import kittyspark.runtime.checkpoint.KvGeometry;
 
 /**
  * The {@code kivi} and {@code kitty} caches: one {@link QuantizedKvStream} per layer and KV

@@ -14,7 +14,6 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import kittyspark.runtime.tokenizer.AddedTokens.AddedToken;
 
 /**

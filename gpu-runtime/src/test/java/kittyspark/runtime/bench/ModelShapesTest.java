@@ -1,18 +1,17 @@
 package kittyspark.runtime.bench;
 
+import java.util.List;
+
+import kittyspark.runtime.checkpoint.Architecture;
+import kittyspark.runtime.checkpoint.ModelConfig;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.List;
-
-import org.junit.jupiter.api.Test;
-
-import kittyspark.runtime.checkpoint.Architecture;
-import kittyspark.runtime.checkpoint.ModelConfig;
 
 class ModelShapesTest {
     @Test

@@ -1,15 +1,14 @@
 package kittyspark.runtime.checkpoint;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import kittyspark.runtime.testing.TestData;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-
-import kittyspark.runtime.testing.TestData;
 
 class ModelConfigTest {
     private static ModelConfig parse(String json) throws Exception {

@@ -1,16 +1,9 @@
 package kittyspark.runtime.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-
-import org.junit.jupiter.api.Test;
 
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
@@ -20,8 +13,15 @@ import kittyspark.runtime.backend.cuda.PagePool;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.testing.TestData;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The engine admits by the backend's page pool (Backend.admits / newSequence with a worst

@@ -1,27 +1,27 @@
 package kittyspark.runtime.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.eval.HfReference;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.testing.TestData;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GenerationEngineTest {
     static final KvSettings FP = KvSettings.parse("fp16");

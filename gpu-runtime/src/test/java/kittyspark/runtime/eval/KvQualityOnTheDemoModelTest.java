@@ -1,19 +1,18 @@
 package kittyspark.runtime.eval;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.Arrays;
 import java.util.List;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.testing.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * On real keys and values (the demo model, a held-out document), decoding over 2-bit pages

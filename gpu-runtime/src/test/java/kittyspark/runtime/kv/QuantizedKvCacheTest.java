@@ -1,14 +1,14 @@
 package kittyspark.runtime.kv;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.util.SplittableRandom;
-
-import org.junit.jupiter.api.Test;
 
 import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.KvMemory;
+import kittyspark.runtime.checkpoint.KvGeometry;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The kivi/kitty caches behind the engine's KvCache interface, against the full-precision cache. */
 class QuantizedKvCacheTest {

@@ -1,13 +1,13 @@
 package kittyspark.runtime.tokenizer;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The pre-tokenizer regexes of GPT-2 (ByteLevel use_regex), Qwen2/3 and Llama 3, compiled for

@@ -4,11 +4,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.backend.cuda.GpuBench;
+import kittyspark.runtime.backend.cuda.KittyGpuBench;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** The CUDA backend's benchmark (issue 5) on a synthetic model of a named shape. */
 @Command(name = "bench-gpu", mixinStandardHelpOptions = true,

@@ -4,14 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
-import kittyspark.runtime.engine.SamplingParams;
+import kittyspark.runtime.sampling.SamplingParams;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** Completes one prompt and prints the completion. */
 @Command(name = "complete", mixinStandardHelpOptions = true, description = "Complete one prompt and print the result.")

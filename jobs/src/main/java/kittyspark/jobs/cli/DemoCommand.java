@@ -5,10 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
+import kittyspark.jobs.generate.GenerateRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-
-import kittyspark.jobs.generate.GenerateRun;
 
 /** {@code kitty-spark demo}: the generate job, locally, on the demo model and the bundled example prompts. */
 @Command(name = "demo", mixinStandardHelpOptions = true,

@@ -14,17 +14,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import kittyspark.jobs.report.KvReportHtml;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.eval.KeyChannelMagnitudes;
 import kittyspark.runtime.eval.KvEvaluation;
 import kittyspark.runtime.eval.KvModeQuality;
+import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** What each KV mode costs in quality and memory, measured teacher-forced on documents. */
 @Command(name = "eval-kv", mixinStandardHelpOptions = true,

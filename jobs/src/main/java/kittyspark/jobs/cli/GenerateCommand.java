@@ -5,11 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import kittyspark.jobs.generate.GenerateRun;
 import kittyspark.pipeline.JobSummary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code kitty-spark generate}: the main job, in Spark local mode (or the master the config names). */
 @Command(name = "generate", mixinStandardHelpOptions = true,

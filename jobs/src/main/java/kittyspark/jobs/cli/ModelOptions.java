@@ -2,11 +2,10 @@ package kittyspark.jobs.cli;
 
 import java.nio.file.Path;
 
-import picocli.CommandLine.Option;
-
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.kv.KvSettings;
+import picocli.CommandLine.Option;
 
 /** Options shared by every command that runs the model. */
 public final class ModelOptions {

@@ -7,26 +7,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
-import kittyspark.runtime.engine.SamplingParams;
 import kittyspark.runtime.eval.Conformance;
 import kittyspark.runtime.eval.DocumentScore;
 import kittyspark.runtime.eval.HfReference;
 import kittyspark.runtime.eval.Scorer;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** Teacher-forced scoring of documents, optionally checked against a Hugging Face reference. */
 @Command(name = "score", mixinStandardHelpOptions = true,

@@ -5,12 +5,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.spark.SparkConf;
-import org.apache.spark.sql.SparkSession;
-
 import kittyspark.pipeline.GenerationPipeline;
 import kittyspark.pipeline.JobSummary;
 import kittyspark.pipeline.PipelineConfig;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
 
 /** Runs one generate job: config, Spark session, pipeline, printed summary. Shared by the CLI and spark-submit. */
 public final class GenerateRun {

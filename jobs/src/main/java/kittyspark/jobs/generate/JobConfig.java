@@ -16,10 +16,10 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
-
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
 
 /**
  * The job's configuration: {@code reference.conf} defaults, then a {@code --conf} file, then
@@ -155,7 +155,7 @@ public final class JobConfig {
             var s = new PipelineConfig.SamplingDefaults(integer("kitty.sampling.max-new-tokens"),
                     dbl("kitty.sampling.temperature"), integer("kitty.sampling.top-k"), dbl("kitty.sampling.top-p"),
                     config.getStringList("kitty.sampling.stop"));
-            new kittyspark.runtime.engine.SamplingParams(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(), 0L, s.stop());
+            new kittyspark.runtime.sampling.SamplingParams(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(), 0L, s.stop());
             return s;
         });
         PipelineConfig.EngineSettings engine = value("kitty.engine.device", () -> new PipelineConfig.EngineSettings(

@@ -8,9 +8,7 @@ import java.util.Locale;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import kittyspark.runtime.eval.KeyChannelMagnitudes;
-import kittyspark.runtime.eval.KvModeQuality;
 
 /**
  * The eval-kv report as one self-contained HTML page: the table, a chart of perplexity and

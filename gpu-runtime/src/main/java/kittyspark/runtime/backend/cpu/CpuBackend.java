@@ -11,8 +11,6 @@ import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvCache;
 import kittyspark.runtime.kv.KvCaches;
 import kittyspark.runtime.kv.KvSettings;
-import kittyspark.runtime.model.ModelWeights;
-import kittyspark.runtime.model.Transformer;
 
 /** The pure-Java reference backend: fp32 arithmetic on the mapped weights, on its own threads. */
 public final class CpuBackend implements Backend {

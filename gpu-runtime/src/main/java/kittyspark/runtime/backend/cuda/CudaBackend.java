@@ -10,21 +10,30 @@ import java.util.Locale;
 import java.util.Map;
 
 import jcuda.driver.CUdeviceptr;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import kittyspark.kvquant.ChannelBoost;
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SampledToken;
 import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.backend.cuda.driver.CudaContext;
+import kittyspark.runtime.backend.cuda.driver.DeviceArena;
+import kittyspark.runtime.backend.cuda.driver.HostPack;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.backend.cuda.driver.PinnedBuffer;
+import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
+import kittyspark.runtime.backend.cuda.gemm.TiledGemm;
+import kittyspark.runtime.backend.cuda.kitty.KittyCache;
+import kittyspark.runtime.backend.cuda.kitty.KittyKernels;
+import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
+import kittyspark.runtime.backend.cuda.kitty.KittyStepPlan;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
-import kittyspark.runtime.engine.SamplingParams;
-import kittyspark.kvquant.ChannelBoost;
-import kittyspark.runtime.backend.cuda.kitty.KittyKernels;
-import kittyspark.runtime.backend.cuda.kitty.KittyStepPlan;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The transformer on an NVIDIA GPU: JCuda's driver API and the project's own kernels (PTX
@@ -886,7 +895,7 @@ public final class CudaBackend implements Backend {
     /** out[M,N] (+)= operand[M,K] . weight[N,K]^T with the operand in ah (and al). */
     void gemm(CUdeviceptr weight, CUdeviceptr out, int m, int n, int kk, boolean accumulate) {
         GemmPlan p = GemmPlan.of(m, n, kk, split, splitKFloats);
-        k.gemm(p, ah, split ? al : null, weight, out, m, n, kk, accumulate, splitK);
+        TiledGemm.launch(k, p, ah, split ? al : null, weight, out, m, n, kk, accumulate, splitK);
     }
 
     @Override

@@ -16,9 +16,9 @@ import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.backend.cuda.kitty.KittyFlush;
 import kittyspark.runtime.checkpoint.Checkpoint;
-import kittyspark.runtime.engine.LogitMath;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.kv.QuantizedKvCache;
+import kittyspark.runtime.sampling.LogitMath;
 
 /**
  * GPU checks of the CUDA backend's kivi/kitty modes (run by {@link CudaSelfTest}, or alone

@@ -13,11 +13,15 @@ import java.util.concurrent.CompletableFuture;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
-
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.backend.cuda.driver.CudaContext;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
+import kittyspark.runtime.backend.cuda.gemm.TiledGemm;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.DType;
 import kittyspark.runtime.checkpoint.SafetensorsWriter;
@@ -25,9 +29,9 @@ import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
-import kittyspark.runtime.engine.LogitMath;
-import kittyspark.runtime.engine.SamplingParams;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.LogitMath;
+import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**
@@ -144,7 +148,7 @@ public final class CudaSelfTest {
         }
         CUdeviceptr part = new CUdeviceptr();
         JCudaDriver.cuMemAlloc(part, 4 * partialFloats);
-        k.gemm(p, dh, split ? dl : null, dw, dout, m, n, kk, acc, part);
+        TiledGemm.launch(k, p, dh, split ? dl : null, dw, dout, m, n, kk, acc, part);
         ctx.synchronize();
         JCudaDriver.cuMemFree(part);
         float[] out = new float[m * n];

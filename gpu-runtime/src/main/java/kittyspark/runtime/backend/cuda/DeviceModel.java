@@ -8,15 +8,17 @@ import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
+import kittyspark.runtime.backend.cpu.Rope;
+import kittyspark.runtime.backend.cuda.driver.DeviceArena;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.DType;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.checkpoint.SafetensorsWriter;
 import kittyspark.runtime.checkpoint.WeightTensor;
-import kittyspark.runtime.model.Rope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The model's weights on the device: bf16 matrices (q|k|v and gate|up fused row-wise, so one

@@ -19,10 +19,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.JCudaDriver;
-
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.backend.cuda.driver.CudaContext;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
 import kittyspark.runtime.bench.ModelShapes;
 import kittyspark.runtime.bench.Roofline;
 import kittyspark.runtime.checkpoint.ModelConfig;
@@ -30,8 +33,8 @@ import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
-import kittyspark.runtime.engine.SamplingParams;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**

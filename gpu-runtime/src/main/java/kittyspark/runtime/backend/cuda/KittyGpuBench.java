@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
@@ -24,9 +23,9 @@ import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
-import kittyspark.runtime.engine.SamplingParams;
-import kittyspark.runtime.tokenizer.Tokenizer;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**
  * Issue 6's benchmark at equal memory: a synthetic Llama-3-8B (random bf16 weights) with the

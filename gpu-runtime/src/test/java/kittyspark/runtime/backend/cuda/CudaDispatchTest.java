@@ -1,19 +1,19 @@
 package kittyspark.runtime.backend.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.file.Files;
 
+import kittyspark.runtime.backend.cuda.driver.CudaUnavailableException;
+import kittyspark.runtime.bench.ModelShapes;
+import kittyspark.runtime.checkpoint.Checkpoint;
+import kittyspark.runtime.engine.Backends;
+import kittyspark.runtime.engine.EngineOptions;
+import kittyspark.runtime.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import kittyspark.runtime.backend.Backends;
-import kittyspark.runtime.bench.ModelShapes;
-import kittyspark.runtime.checkpoint.Checkpoint;
-import kittyspark.runtime.engine.EngineOptions;
-import kittyspark.runtime.testing.TestData;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class CudaDispatchTest {
     private static boolean hasNvidiaDriver() {

@@ -1,13 +1,12 @@
 package kittyspark.runtime.backend.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-
+import kittyspark.runtime.kv.KvMode;
+import kittyspark.runtime.kv.KvSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import kittyspark.runtime.kv.KvMode;
-import kittyspark.runtime.kv.KvSettings;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 /** Which KV mode a CUDA backend sizes its pool for. */
 class CudaSettingsPoolKvTest {

@@ -1,13 +1,13 @@
 package kittyspark.runtime.backend.cuda;
 
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.SplittableRandom;
-
-import org.junit.jupiter.api.Test;
 
 class PhiloxTest {
     @Test

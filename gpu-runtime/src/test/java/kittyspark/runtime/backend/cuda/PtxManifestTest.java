@@ -1,9 +1,5 @@
 package kittyspark.runtime.backend.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +11,13 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.testing.TestData;
 import org.junit.jupiter.api.Test;
 
-import kittyspark.runtime.testing.TestData;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** The committed PTX of the backend's modules is built from the committed CUDA sources (manifest of their sha256). */
 class PtxManifestTest {

@@ -1,14 +1,13 @@
 package kittyspark.runtime.backend.cuda;
 
+import kittyspark.runtime.backend.cuda.SplitPlanner.Piece;
+import kittyspark.runtime.backend.cuda.SplitPlanner.Plan;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
-
-import kittyspark.runtime.backend.cuda.SplitPlanner.Piece;
-import kittyspark.runtime.backend.cuda.SplitPlanner.Plan;
 
 class SplitPlannerTest {
     @Test

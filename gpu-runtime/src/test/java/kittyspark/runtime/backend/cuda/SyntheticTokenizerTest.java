@@ -1,13 +1,12 @@
 package kittyspark.runtime.backend.cuda;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.nio.file.Path;
 
+import kittyspark.runtime.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import kittyspark.runtime.tokenizer.Tokenizer;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class SyntheticTokenizerTest {
     @TempDir

@@ -1,14 +1,13 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.SplittableRandom;
-
-import org.junit.jupiter.api.Test;
 
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.QuantizedKvStream;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Which pages exist after each step: the same counts as the Java stream's flush. */
 class KittyFlushTest {

@@ -1,14 +1,13 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.HashSet;
 import java.util.Set;
 
+import kittyspark.kvquant.QuantConfig;
 import org.junit.jupiter.api.Test;
 
-import kittyspark.kvquant.QuantConfig;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The fp16 sink + key ring + value ring of a sequence slot. */
 class KittyFpTailTest {

@@ -1,12 +1,11 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
-
 import kittyspark.kvquant.KvMemory;
 import kittyspark.kvquant.QuantConfig;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Device bytes of a quantized cache, and how a budget is split into slots and page pools. */
 class KittyMemoryPlanTest {

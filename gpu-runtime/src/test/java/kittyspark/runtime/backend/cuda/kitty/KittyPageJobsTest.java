@@ -1,17 +1,16 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-
-import org.junit.jupiter.api.Test;
 
 import kittyspark.kvquant.KeyPageLayout;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.ValuePageLayout;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The descriptor array and launch shape of batched page quantization. */
 class KittyPageJobsTest {

@@ -1,15 +1,14 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-
 import java.util.SplittableRandom;
-
-import org.junit.jupiter.api.Test;
 
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.QuantizedKvStream;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The per-sequence metadata and page tables the attention kernel reads. */
 class KittySequenceTableTest {

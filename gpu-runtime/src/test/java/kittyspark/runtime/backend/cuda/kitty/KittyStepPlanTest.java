@@ -1,12 +1,11 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
+import kittyspark.kvquant.QuantConfig;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-
-import org.junit.jupiter.api.Test;
-
-import kittyspark.kvquant.QuantConfig;
 
 /** One step's layout: scratch pages, staging rows, history rows, flush jobs, decode batch. */
 class KittyStepPlanTest {

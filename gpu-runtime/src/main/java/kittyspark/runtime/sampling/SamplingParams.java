@@ -1,4 +1,4 @@
-package kittyspark.runtime.engine;
+package kittyspark.runtime.sampling;
 
 import java.util.List;
 

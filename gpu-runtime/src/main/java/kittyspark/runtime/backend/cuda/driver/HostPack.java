@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.driver;
 
 import java.nio.ByteBuffer;
 
@@ -9,20 +9,20 @@ import jcuda.driver.CUdeviceptr;
  * parameters) one after another into a pinned buffer, so the whole step goes to the device in
  * one copy; each array's device address is the device region's base plus its offset.
  */
-final class HostPack {
+public final class HostPack {
     private final ByteBuffer bytes;
     private final CUdeviceptr deviceBase;
 
-    HostPack(PinnedBuffer host, CUdeviceptr deviceBase) {
+    public HostPack(PinnedBuffer host, CUdeviceptr deviceBase) {
         this.bytes = host.bytes();
         this.deviceBase = deviceBase;
     }
 
-    void reset() {
+    public void reset() {
         bytes.clear();
     }
 
-    int used() {
+    public int used() {
         return bytes.position();
     }
 
@@ -35,7 +35,7 @@ final class HostPack {
         return deviceBase.withByteOffset(at);
     }
 
-    CUdeviceptr ints(int[] a, int n) {
+    public CUdeviceptr ints(int[] a, int n) {
         CUdeviceptr p = start(4L * n);
         for (int i = 0; i < n; i++) {
             bytes.putInt(a[i]);
@@ -43,7 +43,7 @@ final class HostPack {
         return p;
     }
 
-    CUdeviceptr floats(float[] a, int n) {
+    public CUdeviceptr floats(float[] a, int n) {
         CUdeviceptr p = start(4L * n);
         for (int i = 0; i < n; i++) {
             bytes.putFloat(a[i]);
@@ -51,7 +51,7 @@ final class HostPack {
         return p;
     }
 
-    CUdeviceptr longs(long[] a, int n) {
+    public CUdeviceptr longs(long[] a, int n) {
         CUdeviceptr p = start(8L * n);
         for (int i = 0; i < n; i++) {
             bytes.putLong(a[i]);

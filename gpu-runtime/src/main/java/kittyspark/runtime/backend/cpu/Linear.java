@@ -1,6 +1,5 @@
-package kittyspark.runtime.model;
+package kittyspark.runtime.backend.cpu;
 
-import kittyspark.runtime.backend.cpu.WorkerPool;
 import kittyspark.runtime.checkpoint.WeightTensor;
 
 /**

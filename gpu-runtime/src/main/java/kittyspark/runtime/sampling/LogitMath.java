@@ -1,4 +1,4 @@
-package kittyspark.runtime.engine;
+package kittyspark.runtime.sampling;
 
 /** Softmax-family helpers over one row of logits. */
 public final class LogitMath {

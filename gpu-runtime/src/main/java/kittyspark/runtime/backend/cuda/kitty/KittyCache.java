@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.kitty;
 
 import java.lang.reflect.Method;
 import java.util.ArrayList;
@@ -6,18 +6,17 @@ import java.util.List;
 
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
-
+import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.KeyPageLayout;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.ValuePageLayout;
-import kittyspark.runtime.backend.cuda.kitty.KittyAttentionPlan;
-import kittyspark.runtime.backend.cuda.kitty.KittyFlush;
-import kittyspark.runtime.backend.cuda.kitty.KittyFpTail;
-import kittyspark.runtime.backend.cuda.kitty.KittyKernels;
-import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
-import kittyspark.runtime.backend.cuda.kitty.KittyPageJobs;
-import kittyspark.runtime.backend.cuda.kitty.KittySequenceTable;
-import kittyspark.runtime.backend.cuda.kitty.KittyStepPlan;
+import kittyspark.runtime.backend.cuda.PagePool;
+import kittyspark.runtime.backend.cuda.driver.CudaContext;
+import kittyspark.runtime.backend.cuda.driver.DeviceArena;
+import kittyspark.runtime.backend.cuda.driver.HostPack;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.backend.cuda.driver.PinnedBuffer;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.kv.QuantizedKvCache;
@@ -38,40 +37,40 @@ import kittyspark.runtime.kv.QuantizedKvCache;
  * makes (one key and one value launch for every sequence) and moves a chunk's remaining
  * full-precision rows into its rings.
  */
-final class KittyCache implements AutoCloseable {
+public final class KittyCache implements AutoCloseable {
     /** Resident attention blocks per SM the split planner assumes (the kernels' launch bounds). */
-    static final int RESIDENT_BLOCKS = 6;
+    public static final int RESIDENT_BLOCKS = 6;
     /** Sequences per step (and tail slots) at least, whatever the engine's batch: teacher forcing batches documents itself. */
-    static final int MIN_BATCH = 64;
+    public static final int MIN_BATCH = 64;
 
-    final KvSettings kv;
-    final QuantConfig config;
-    final KittyMemoryPlan memory;
-    final KittyMemoryPlan.Sizing sizing;
-    final KittyFpTail tail;
-    final KeyPageLayout keyLayout;
-    final ValuePageLayout valueLayout;
-    final KittyKernels kernels;
-    final PagePool keyPages, valuePages, slots;
+    public final KvSettings kv;
+    public final QuantConfig config;
+    public final KittyMemoryPlan memory;
+    public final KittyMemoryPlan.Sizing sizing;
+    public final KittyFpTail tail;
+    public final KeyPageLayout keyLayout;
+    public final ValuePageLayout valueLayout;
+    public final KittyKernels kernels;
+    public final PagePool keyPages, valuePages, slots;
     private final ModelConfig c;
     private final Kernels k;
     private final CudaContext ctx;
     private final int kvHeads, heads, headDim, layers, kvw, smCount;
     /** Most sequences one step takes (decode buffers, tail slots). */
-    final int maxBatch;
+    public final int maxBatch;
     /** GQA group the attention kernel runs with (the model's, padded up to a compiled size) and its query heads. */
     private final int paddedGroup, paddedHeads;
-    final int stageRows, scratchPages, partialCap;
+    public final int stageRows, scratchPages, partialCap;
     private final DeviceArena arena;
-    final CUdeviceptr[] keyPool, valuePool, fpKeys, fpValues;
+    public final CUdeviceptr[] keyPool, valuePool, fpKeys, fpValues;
     private final CUdeviceptr stageK, stageV, qDec, outDec, partAcc, partMl, params;
-    final CUdeviceptr scratchK, scratchV;
+    public final CUdeviceptr scratchK, scratchV;
     private final long[] keyPoolAt, valuePoolAt, fpKeysAt, fpValuesAt;
     private final long stageKAt, stageVAt;
     private final PinnedBuffer host;
     private final HostPack pack;
 
-    KittyCache(ModelConfig c, KvSettings kv, long budgetBytes, long referenceTokens, int maxBatch, int maxRows,
+    public KittyCache(ModelConfig c, KvSettings kv, long budgetBytes, long referenceTokens, int maxBatch, int maxRows,
                CudaContext ctx, Kernels k) {
         this.c = c;
         this.kv = kv;
@@ -160,7 +159,7 @@ final class KittyCache implements AutoCloseable {
 
     /** Upper bound of one step's uploads: jobs of every layer, piece info, history/staging rows, page tables. */
     /** The smallest group size the Kitty attention is compiled for that holds {@code group} query heads (0: none). */
-    static int paddedGroup(int group) {
+    public static int paddedGroup(int group) {
         for (int g : new int[] {1, 2, 4, 8}) {
             if (g >= group) {
                 return g;
@@ -177,7 +176,7 @@ final class KittyCache implements AutoCloseable {
     }
 
     /** The device address behind a JCuda pointer (the job descriptors hold raw addresses). */
-    static long address(CUdeviceptr p) {
+    public static long address(CUdeviceptr p) {
         try {
             Method np = jcuda.NativePointerObject.class.getDeclaredMethod("getNativePointer");
             Method off = Pointer.class.getDeclaredMethod("getByteOffset");
@@ -193,8 +192,8 @@ final class KittyCache implements AutoCloseable {
     // sequences
 
     /** One sequence's share: key and value page tables (page size P) and a tail slot. */
-    final class Seq {
-        final PagePool.Table keys, values, slot;
+    public final class Seq {
+        public final PagePool.Table keys, values, slot;
 
         Seq(long worstCaseTokens) {
             this.keys = keyPages.open((long) KittyFlush.keyPages(config, worstCaseTokens) * config.pageSize());
@@ -213,31 +212,31 @@ final class KittyCache implements AutoCloseable {
             }
         }
 
-        int slotId() {
+        public int slotId() {
             return slot.page(0);
         }
 
-        KittyCache cache() {
+        public KittyCache cache() {
             return KittyCache.this;
         }
 
-        long bytes(int length) {
+        public long bytes(int length) {
             return keys.count() * memory.keyPageBytes() + values.count() * memory.valuePageBytes() + memory.slotBytes();
         }
 
-        void release() {
+        public void release() {
             keys.release();
             values.release();
             slot.release();
         }
     }
 
-    boolean fits(long worstCaseTokens) {
+    public boolean fits(long worstCaseTokens) {
         return slots.fits(1) && keyPages.fits((long) KittyFlush.keyPages(config, worstCaseTokens) * config.pageSize())
                 && valuePages.fits((long) KittyFlush.valuePages(config, worstCaseTokens) * config.pageSize());
     }
 
-    Seq open(long worstCaseTokens) {
+    public Seq open(long worstCaseTokens) {
         if (!fits(worstCaseTokens)) {
             throw new IllegalStateException(kv.describe() + " pool: a sequence of up to " + worstCaseTokens + " tokens needs "
                     + memory.sequenceBytes(worstCaseTokens) + " bytes (a tail slot, " + KittyFlush.keyPages(config, worstCaseTokens)
@@ -247,11 +246,11 @@ final class KittyCache implements AutoCloseable {
         return new Seq(worstCaseTokens);
     }
 
-    long maxSequences(long tokens) {
+    public long maxSequences(long tokens) {
         return memory.maxSequences(sizing, tokens);
     }
 
-    long bytes() {
+    public long bytes() {
         return arena.capacity();
     }
 
@@ -259,12 +258,12 @@ final class KittyCache implements AutoCloseable {
     // a step
 
     /** A planned step: its device arrays (valid until the next step) and its launch shapes. */
-    final class Step {
-        final KittyStepPlan plan;
-        CUdeviceptr info, seqPt, pageTable, histPiece, histTok, histKeyTab, histValueTab, stagePiece, stageTok;
-        CUdeviceptr meta, decKeyTab, decValueTab, decRows, keyJobs, valueJobs;
-        KittyAttentionPlan attention;
-        int keyJobsPerLayer, valueJobsPerLayer;
+    public final class Step {
+        public final KittyStepPlan plan;
+        public CUdeviceptr info, seqPt, pageTable, histPiece, histTok, histKeyTab, histValueTab, stagePiece, stageTok;
+        public CUdeviceptr meta, decKeyTab, decValueTab, decRows, keyJobs, valueJobs;
+        public KittyAttentionPlan attention;
+        public int keyJobsPerLayer, valueJobsPerLayer;
 
         Step(KittyStepPlan plan) {
             this.plan = plan;
@@ -276,7 +275,7 @@ final class KittyCache implements AutoCloseable {
      * out scratch pages and staging rows, builds the decode batch and the quantize jobs of
      * every layer. Call after the previous step's uploads have left the staging buffer.
      */
-    Step prepare(List<Seq> seqs, int[] l0, int[] n, int[] row0) {
+    public Step prepare(List<Seq> seqs, int[] l0, int[] n, int[] row0) {
         KittyStepPlan p = KittyStepPlan.of(config, l0, n, row0, scratchPages, stageRows);
         Step s = new Step(p);
         int pieces = seqs.size();
@@ -401,7 +400,7 @@ final class KittyCache implements AutoCloseable {
     }
 
     /** History of the chunks into scratch + staging; new rows into staging or rings; decode queries gathered. */
-    void beforeAttention(Step s, int l, CUdeviceptr qkv, int qkvw, CUdeviceptr rowSeq, CUdeviceptr positions, int rows) {
+    public void beforeAttention(Step s, int l, CUdeviceptr qkv, int qkvw, CUdeviceptr rowSeq, CUdeviceptr positions, int rows) {
         int S = config.sink();
         int P = config.pageSize();
         int R = tail.valueRing();
@@ -418,7 +417,7 @@ final class KittyCache implements AutoCloseable {
     }
 
     /** Split-KV Kitty attention of the decode rows, merged and written as the o_proj operand rows. */
-    void decodeAttention(Step s, int l, CUdeviceptr hi, CUdeviceptr lo) {
+    public void decodeAttention(Step s, int l, CUdeviceptr hi, CUdeviceptr lo) {
         KittyAttentionPlan a = s.attention;
         if (a == null) {
             return;
@@ -436,7 +435,7 @@ final class KittyCache implements AutoCloseable {
     }
 
     /** The flush: this layer's new pages (one key and one value launch), then a chunk's fp rows into its rings. */
-    void afterAttention(Step s, int l) {
+    public void afterAttention(Step s, int l) {
         int P = config.pageSize();
         if (s.keyJobsPerLayer > 0) {
             k.launch(KittyKernels.quantizeKeys(true), s.keyJobsPerLayer, kvHeads, KittyPageJobs.keyThreads(keyLayout),
@@ -465,7 +464,7 @@ final class KittyCache implements AutoCloseable {
      * packed pages (a few made by the quantize kernels from those rows, copied over the pool),
      * so benchmark sequences that claim pages without a prefill cost what real ones cost.
      */
-    void fillRandom(long seed) {
+    public void fillRandom(long seed) {
         int seedPages = 64;
         for (int l = 0; l < layers; l++) {
             long ke = sizing.slots() * tail.keySlotBytes() / 2;
@@ -519,7 +518,7 @@ final class KittyCache implements AutoCloseable {
     }
 
     /** A sequence that already holds {@code length} tokens: its pages and slot are claimed, their content is the pools'. */
-    Seq synthetic(int length, long worstCaseTokens) {
+    public Seq synthetic(int length, long worstCaseTokens) {
         Seq q = open(worstCaseTokens);
         q.keys.ensure((long) KittyFlush.keyPages(config, length) * config.pageSize());
         q.values.ensure((long) KittyFlush.valuePages(config, length) * config.pageSize());
@@ -530,18 +529,18 @@ final class KittyCache implements AutoCloseable {
     // inspection (self-test)
 
     /** Bytes of key page {@code page} (index in the sequence) of one layer and kv head, read back. */
-    byte[] keyPageBytes(Seq q, int layer, int page, int head) {
+    public byte[] keyPageBytes(Seq q, int layer, int page, int head) {
         long at = ((long) q.keys.page(page) * kvHeads + head) * keyLayout.bytes();
         return read(keyPool[layer].withByteOffset(at), keyLayout.bytes());
     }
 
-    byte[] valuePageBytes(Seq q, int layer, int page, int head) {
+    public byte[] valuePageBytes(Seq q, int layer, int page, int head) {
         long at = ((long) q.values.page(page) * kvHeads + head) * valueLayout.bytes();
         return read(valuePool[layer].withByteOffset(at), valueLayout.bytes());
     }
 
     /** The first {@code rows} staging rows as floats ([row][kvHeads][D], the last layer's after a step). */
-    float[] stagedKeys(int rows, boolean values) {
+    public float[] stagedKeys(int rows, boolean values) {
         byte[] raw = read(values ? stageV : stageK, rows * kvw * 2);
         float[] out = new float[rows * kvw];
         for (int i = 0; i < out.length; i++) {

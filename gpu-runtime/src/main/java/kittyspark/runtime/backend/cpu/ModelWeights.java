@@ -1,4 +1,4 @@
-package kittyspark.runtime.model;
+package kittyspark.runtime.backend.cpu;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,7 @@
-package kittyspark.runtime.model;
+package kittyspark.runtime.backend.cpu;
 
 import java.util.List;
 
-import kittyspark.runtime.backend.cpu.WorkerPool;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvCache;
 

@@ -1,16 +1,14 @@
-package kittyspark.runtime.engine;
+package kittyspark.runtime.kv;
 
 import kittyspark.kvquant.KvMemory;
-import kittyspark.runtime.kv.KvGeometry;
-import kittyspark.runtime.kv.QuantizedKvCache;
-import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.checkpoint.KvGeometry;
 
 /** KV bytes a sequence of a given length needs in a mode, for admission by memory budget. */
-final class KvFootprint {
+public final class KvFootprint {
     private KvFootprint() {
     }
 
-    static long bytesFor(KvSettings kv, KvGeometry g, long tokens) {
+    public static long bytesFor(KvSettings kv, KvGeometry g, long tokens) {
         if (!kv.quantized()) {
             return tokens * g.numLayers() * g.kvWidth() * 2L * Short.BYTES;
         }

@@ -1,10 +1,10 @@
-package kittyspark.runtime.backend;
+package kittyspark.runtime.engine;
 
+import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.backend.cuda.CudaBackend;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.checkpoint.Checkpoint;
-import kittyspark.runtime.engine.EngineOptions;
 
 /** Picks the backend for an engine's device: "cpu" or "cuda:N". */
 public final class Backends {

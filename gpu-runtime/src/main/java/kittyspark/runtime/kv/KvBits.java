@@ -1,8 +1,6 @@
-package kittyspark.runtime.eval;
+package kittyspark.runtime.kv;
 
 import kittyspark.kvquant.KvMemory;
-import kittyspark.runtime.kv.KvSettings;
-import kittyspark.runtime.kv.QuantizedKvCache;
 
 /** Bits per element of a mode's quantized pages (keys and values, data plus metadata). */
 public final class KvBits {

@@ -1,24 +1,22 @@
-package kittyspark.runtime.model;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+package kittyspark.runtime.backend.cpu;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
-
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
-import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.testing.TinyCheckpoint;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Invariants of the forward pass, on random tiny Qwen3 and Llama 3.1 checkpoints. */
 class TransformerTest {

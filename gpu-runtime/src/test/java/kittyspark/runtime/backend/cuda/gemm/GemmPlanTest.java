@@ -1,10 +1,10 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.gemm;
+
+import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
 
 class GemmPlanTest {
     @Test

@@ -1,4 +1,4 @@
-package kittyspark.runtime.kv;
+package kittyspark.runtime.checkpoint;
 
 /**
  * The shape of a model's KV cache: what a cache needs to know to store keys and values and

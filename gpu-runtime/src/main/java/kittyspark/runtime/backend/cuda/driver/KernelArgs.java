@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.driver;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +31,7 @@ public final class KernelArgs {
         return this;
     }
 
-    Pointer build() {
+    public Pointer build() {
         return Pointer.to(args.toArray(new Pointer[0]));
     }
 }

@@ -1,4 +1,4 @@
-package kittyspark.runtime.model;
+package kittyspark.runtime.backend.cpu;
 
 /** RMSNorm as Hugging Face computes it in fp32: {@code w * x / sqrt(mean(x^2) + eps)}. */
 public final class RmsNorm {

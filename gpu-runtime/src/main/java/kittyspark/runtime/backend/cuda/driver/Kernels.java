@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.driver;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -34,7 +34,7 @@ public final class Kernels {
         }
     }
 
-    static byte[] ptx(String module) {
+    public static byte[] ptx(String module) {
         String path = "/kittyspark/cuda/" + module + ".ptx";
         try (InputStream in = Kernels.class.getResourceAsStream(path)) {
             if (in == null) {
@@ -90,21 +90,5 @@ public final class Kernels {
             return; // nothing to do
         }
         JCudaDriver.cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.build(), null);
-    }
-
-    /** Launches a GEMM of {@code plan}: out[M,N] (+)= a[M,K] . w[N,K]^T (a as bf16 hi and optional lo). */
-    public void gemm(GemmPlan p, jcuda.driver.CUdeviceptr hi, jcuda.driver.CUdeviceptr lo, jcuda.driver.CUdeviceptr w,
-                     jcuda.driver.CUdeviceptr out, int m, int n, int k, boolean accumulate, jcuda.driver.CUdeviceptr partial) {
-        KernelArgs a = new KernelArgs().ptr(hi).ptr(lo).ptr(w).ptr(out).i32(m).i32(n).i32(k).i32(accumulate ? 1 : 0);
-        if (p.decode()) {
-            a.ptr(partial).i32(p.kLen());
-        }
-        launch(p.kernel(), p.gridX(), p.gridY(), p.splits(), p.block(), p.sharedBytes(), a);
-        if (p.splits() > 1) {
-            long total = (long) m * n;
-            int blocks = (int) Math.max(1, Math.min(2048, (total + 255) / 256));
-            launch("gemm_splitk_reduce", blocks, 1, 256, 0, new KernelArgs().ptr(partial).ptr(out).i32(m).i32(n)
-                    .i32(p.splits()).i32(accumulate ? 1 : 0));
-        }
     }
 }

@@ -1,14 +1,7 @@
-package kittyspark.runtime.model;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+package kittyspark.runtime.backend.cpu;
 
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
-import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.eval.Conformance;
 import kittyspark.runtime.eval.DocumentScore;
@@ -16,6 +9,11 @@ import kittyspark.runtime.eval.HfReference;
 import kittyspark.runtime.eval.Scorer;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.testing.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The demo model scored by the CPU backend agrees with Hugging Face transformers (fp32) on

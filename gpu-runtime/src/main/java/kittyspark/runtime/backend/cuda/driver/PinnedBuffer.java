@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.driver;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,4 +1,4 @@
-package kittyspark.runtime.model;
+package kittyspark.runtime.backend.cpu;
 
 import kittyspark.runtime.checkpoint.ModelConfig;
 

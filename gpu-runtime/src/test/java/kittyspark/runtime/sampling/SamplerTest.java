@@ -1,12 +1,12 @@
-package kittyspark.runtime.engine;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+package kittyspark.runtime.sampling;
 
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SamplerTest {
     static final float[] LOGITS = {0.1f, 2.0f, 1.9f, -1f, 0.5f};

@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.driver;
 
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;

@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.gemm;
 
 /**
  * Which GEMM kernel of gemm.cu computes y[M,N] = x[M,K] W[N,K]^T, and its launch shape.

@@ -1,0 +1,27 @@
+package kittyspark.runtime.backend.cuda.gemm;
+
+import jcuda.driver.CUdeviceptr;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+
+/** The GEMM kernels of gemm.cu, launched as a {@link GemmPlan} says. */
+public final class TiledGemm {
+    private TiledGemm() {
+    }
+
+    /** Launches a GEMM of {@code plan}: out[M,N] (+)= a[M,K] . w[N,K]^T (a as bf16 hi and optional lo). */
+    public static void launch(Kernels kernels, GemmPlan p, CUdeviceptr hi, CUdeviceptr lo, CUdeviceptr w,
+                     CUdeviceptr out, int m, int n, int k, boolean accumulate, CUdeviceptr partial) {
+        KernelArgs a = new KernelArgs().ptr(hi).ptr(lo).ptr(w).ptr(out).i32(m).i32(n).i32(k).i32(accumulate ? 1 : 0);
+        if (p.decode()) {
+            a.ptr(partial).i32(p.kLen());
+        }
+        kernels.launch(p.kernel(), p.gridX(), p.gridY(), p.splits(), p.block(), p.sharedBytes(), a);
+        if (p.splits() > 1) {
+            long total = (long) m * n;
+            int blocks = (int) Math.max(1, Math.min(2048, (total + 255) / 256));
+            kernels.launch("gemm_splitk_reduce", blocks, 1, 256, 0, new KernelArgs().ptr(partial).ptr(out).i32(m).i32(n)
+                    .i32(p.splits()).i32(accumulate ? 1 : 0));
+        }
+    }
+}
