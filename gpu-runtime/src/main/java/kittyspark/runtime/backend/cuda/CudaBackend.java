@@ -53,7 +53,7 @@ public final class CudaBackend implements Backend {
     static final long LOGIT_STAGE_BYTES = 64L << 20;
     /** Memory left free on the device for the driver, module code and stacks. */
     static final long DEVICE_RESERVE_BYTES = 512L << 20;
-    static final int SAMPLE_THREADS = 1024;
+    public static final int SAMPLE_THREADS = 1024;
     /** Query rows per block of the tensor-core prefill attention (4 warps x 16). */
     static final int TENSOR_CORE_TILE_ROWS = 64;
     /** Sequence length the pools are sized for and the start-up line reports (prompt 2048 + 128). */
@@ -415,30 +415,30 @@ public final class CudaBackend implements Backend {
     }
 
     /** Self-test: a quantized sequence's key page {@code page} of one layer and kv head, read back from the device. */
-    synchronized byte[] kittyKeyPage(SequenceState s, int layer, int page, int head) {
+    public synchronized byte[] kittyKeyPage(SequenceState s, int layer, int page, int head) {
         ctx.makeCurrent();
         KittyCache.Seq q = kittySeq(s);
         return q.cache().keyPageBytes(q, layer, page, head);
     }
 
-    synchronized byte[] kittyValuePage(SequenceState s, int layer, int page, int head) {
+    public synchronized byte[] kittyValuePage(SequenceState s, int layer, int page, int head) {
         ctx.makeCurrent();
         KittyCache.Seq q = kittySeq(s);
         return q.cache().valuePageBytes(q, layer, page, head);
     }
 
     /** Self-test: the last layer's staging rows after a one-sequence prompt step (the fp16 inputs of its pages). */
-    synchronized float[] kittyStaged(SequenceState s, int rows, boolean values) {
+    public synchronized float[] kittyStaged(SequenceState s, int rows, boolean values) {
         ctx.makeCurrent();
         return kittySeq(s).cache().stagedKeys(rows, values);
     }
 
-    long splitKFloats() {
+    public long splitKFloats() {
         return splitKFloats;
     }
 
     /** Layer 0's weight of a GEMM by name (qkv, o, gate_up, down) or the LM head: for GEMM benchmarks. */
-    CUdeviceptr weightForBench(String name) {
+    public CUdeviceptr weightForBench(String name) {
         DeviceModel.Layer l = w.layer(0);
         return switch (name) {
             case "qkv" -> l.qkv();
@@ -451,7 +451,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** A workspace buffer that holds {@code rows} rows of the named GEMM's output (null when none does). */
-    CUdeviceptr scratchOut(String name, int rows) {
+    public CUdeviceptr scratchOut(String name, int rows) {
         if (name.equals("lm_head")) {
             return rows <= logitRowsDev ? logits : null;
         }
@@ -893,7 +893,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** out[M,N] (+)= operand[M,K] . weight[N,K]^T with the operand in ah (and al). */
-    void gemm(CUdeviceptr weight, CUdeviceptr out, int m, int n, int kk, boolean accumulate) {
+    public void gemm(CUdeviceptr weight, CUdeviceptr out, int m, int n, int kk, boolean accumulate) {
         GemmPlan p = GemmPlan.of(m, n, kk, split, splitKFloats);
         TiledGemm.launch(k, p, ah, split ? al : null, weight, out, m, n, kk, accumulate, splitK);
     }

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <p>A sequence is opened with a reservation (its worst case: prompt + max new tokens), so
  * sequences admitted together can never run out of pages half-way; it claims pages as it
  * grows and gives everything back on release. {@code bytesPerPage} is a parameter so that
- * quantized pages (issue 6) can be held here too: the pool only counts pages.
+ * quantized pages can be held here too: the pool only counts pages.
  */
 public final class PagePool {
     private final int pageTokens;

@@ -1,4 +1,4 @@
-package kittyspark.runtime.bench;
+package kittyspark.runtime.testing;
 
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,9 +1,10 @@
-package kittyspark.runtime.bench;
+package kittyspark.checks.bench;
 
 import java.util.List;
 
 import kittyspark.runtime.checkpoint.Architecture;
 import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.testing.ModelShapes;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

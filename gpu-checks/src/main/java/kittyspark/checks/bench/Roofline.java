@@ -1,4 +1,4 @@
-package kittyspark.runtime.bench;
+package kittyspark.checks.bench;
 
 import kittyspark.runtime.checkpoint.ModelConfig;
 

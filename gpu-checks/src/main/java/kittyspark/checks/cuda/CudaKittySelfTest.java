@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.cuda;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +14,9 @@ import kittyspark.kvquant.ValuePageLayout;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.kitty.KittyFlush;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.kv.KvSettings;
@@ -30,7 +33,7 @@ import kittyspark.runtime.sampling.LogitMath;
  */
 final class CudaKittySelfTest {
     /**
-     * Mean KL(cpu || cuda) the backends may differ by (issue 6: < 1e-4). Not a bound on every
+     * Mean KL(cpu || cuda) the backends may differ by (target: < 1e-4). Not a bound on every
      * row: the GPU keeps full-precision K/V as fp16 (the CPU as fp32) and quantizes decode-time
      * pages from those fp16 rows, so a code near a rounding boundary can land one step apart,
      * and a 2-bit step is large; such rows show in the max, which is reported.

@@ -1,4 +1,4 @@
-package kittyspark.jobs.devkit;
+package kittyspark.checks.probe;
 
 import java.io.PrintStream;
 

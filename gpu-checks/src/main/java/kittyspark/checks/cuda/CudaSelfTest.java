@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.cuda;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,13 +17,15 @@ import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
 import kittyspark.runtime.backend.cuda.driver.KernelArgs;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
 import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
 import kittyspark.runtime.backend.cuda.gemm.TiledGemm;
 import kittyspark.runtime.checkpoint.Checkpoint;
-import kittyspark.runtime.checkpoint.DType;
 import kittyspark.runtime.checkpoint.SafetensorsWriter;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
@@ -32,6 +34,7 @@ import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.LogitMath;
 import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.testing.TinyCheckpoint;
 import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**
@@ -69,7 +72,7 @@ public final class CudaSelfTest {
             System.exit(failures == 0 ? 0 : 1);
         }
         for (boolean qwen3 : new boolean[] {false, true}) {
-            Path dir = writeCheckpoint(tmp.resolve(qwen3 ? "qwen3" : "llama3"), qwen3, 7);
+            Path dir = writeCheckpoint(tmp.resolve(qwen3 ? "qwen3" : "llama3"), qwen3, 7, 32);
             Checkpoint ckpt = Checkpoint.open(dir);
             compareBackends(ckpt, Precision.SPLIT, 2e-3, 0.99);
             compareBackends(ckpt, Precision.BF16, 5e-2, 0.95);
@@ -243,71 +246,11 @@ public final class CudaSelfTest {
 
     // ----------------------------------------------------------------------- CPU vs CUDA
 
-    /** A tiny random checkpoint whose shapes the CUDA kernels take (head_dim 32). */
-    static Path writeCheckpoint(Path dir, boolean qwen3, long seed) throws Exception {
-        return writeCheckpoint(dir, qwen3, seed, 32);
-    }
-
-    /** A tiny random checkpoint (2 layers, 4 query and 2 kv heads) of the given head dim. */
+    /** A tiny random checkpoint (2 layers, 4 query and 2 kv heads) the CUDA kernels take. */
     static Path writeCheckpoint(Path dir, boolean qwen3, long seed, int headDim) throws Exception {
-        int hidden = 128, inter = 256, layers = 2, heads = 4, kvHeads = 2, vocab = 512;
-        Files.createDirectories(dir);
-        String config = qwen3 ? """
-                {"architectures":["Qwen3ForCausalLM"],"hidden_size":%d,"intermediate_size":%d,"num_hidden_layers":%d,
-                 "num_attention_heads":%d,"num_key_value_heads":%d,"head_dim":%d,"vocab_size":%d,"rms_norm_eps":1e-6,
-                 "rope_parameters":{"rope_theta":1000000.0,"rope_type":"default"},"max_position_embeddings":1024,
-                 "tie_word_embeddings":true,"eos_token_id":0}
-                """ : """
-                {"architectures":["LlamaForCausalLM"],"hidden_size":%d,"intermediate_size":%d,"num_hidden_layers":%d,
-                 "num_attention_heads":%d,"num_key_value_heads":%d,"head_dim":%d,"vocab_size":%d,"rms_norm_eps":1e-5,
-                 "rope_theta":500000.0,"rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,
-                 "high_freq_factor":4.0,"original_max_position_embeddings":64},"max_position_embeddings":1024,
-                 "tie_word_embeddings":false,"eos_token_id":[1,2]}
-                """;
-        Files.writeString(dir.resolve("config.json"), config.formatted(hidden, inter, layers, heads, kvHeads, headDim, vocab));
-        SplittableRandom rnd = new SplittableRandom(seed);
-        SafetensorsWriter w = new SafetensorsWriter();
-        int q = heads * headDim, kv = kvHeads * headDim;
-        w.add("model.embed_tokens.weight", DType.BF16, random(rnd, vocab * hidden, 1.0), vocab, hidden);
-        for (int l = 0; l < layers; l++) {
-            String p = "model.layers." + l + ".";
-            w.add(p + "input_layernorm.weight", DType.BF16, around1(rnd, hidden), hidden);
-            w.add(p + "post_attention_layernorm.weight", DType.BF16, around1(rnd, hidden), hidden);
-            w.add(p + "self_attn.q_proj.weight", DType.BF16, random(rnd, q * hidden, 0.15), q, hidden);
-            w.add(p + "self_attn.k_proj.weight", DType.BF16, random(rnd, kv * hidden, 0.15), kv, hidden);
-            w.add(p + "self_attn.v_proj.weight", DType.BF16, random(rnd, kv * hidden, 0.15), kv, hidden);
-            w.add(p + "self_attn.o_proj.weight", DType.BF16, random(rnd, hidden * q, 0.15), hidden, q);
-            if (qwen3) {
-                w.add(p + "self_attn.q_norm.weight", DType.BF16, around1(rnd, headDim), headDim);
-                w.add(p + "self_attn.k_norm.weight", DType.BF16, around1(rnd, headDim), headDim);
-            }
-            w.add(p + "mlp.gate_proj.weight", DType.BF16, random(rnd, inter * hidden, 0.15), inter, hidden);
-            w.add(p + "mlp.up_proj.weight", DType.BF16, random(rnd, inter * hidden, 0.15), inter, hidden);
-            w.add(p + "mlp.down_proj.weight", DType.BF16, random(rnd, hidden * inter, 0.1), hidden, inter);
-        }
-        w.add("model.norm.weight", DType.BF16, around1(rnd, hidden), hidden);
-        if (!qwen3) {
-            w.add("lm_head.weight", DType.BF16, random(rnd, vocab * hidden, 0.3), vocab, hidden);
-        }
-        w.write(dir.resolve("model.safetensors"));
+        Path ckpt = TinyCheckpoint.write(dir, qwen3, seed, TinyCheckpoint.Shape.gpu(headDim));
         Files.writeString(dir.resolve("generation_config.json"), "{}");
-        return dir;
-    }
-
-    private static float[] random(SplittableRandom rnd, int n, double scale) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
-        }
-        return a;
-    }
-
-    private static float[] around1(SplittableRandom rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (1.0 + (rnd.nextDouble() - 0.5) * 0.2);
-        }
-        return a;
+        return ckpt;
     }
 
     private static void compareBackends(Checkpoint ckpt, Precision precision, double relTol, double minArgmax) {

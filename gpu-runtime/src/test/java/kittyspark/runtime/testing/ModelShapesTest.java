@@ -1,7 +1,8 @@
-package kittyspark.runtime.bench;
+package kittyspark.runtime.testing;
 
 import java.util.List;
 
+import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.checkpoint.Architecture;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import org.junit.jupiter.api.Test;
@@ -64,9 +65,9 @@ class ModelShapesTest {
     @Test
     void parameterCountsMatchThePublishedModelSizes() {
         // Totals as published on the models' Hugging Face pages (safetensors parameter count).
-        assertEquals(8_030_261_248L, new Roofline(ModelShapes.named("llama3-8b"), 1, 1).params());
-        assertEquals(1_235_814_400L, new Roofline(ModelShapes.named("llama3-1b"), 1, 1).params());
-        assertEquals(8_190_735_360L, new Roofline(ModelShapes.named("qwen3-8b"), 1, 1).params());
+        assertEquals(8_030_261_248L, Precision.parameters(ModelShapes.named("llama3-8b")));
+        assertEquals(1_235_814_400L, Precision.parameters(ModelShapes.named("llama3-1b")));
+        assertEquals(8_190_735_360L, Precision.parameters(ModelShapes.named("qwen3-8b")));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.cuda;
 
 import java.util.SplittableRandom;
 

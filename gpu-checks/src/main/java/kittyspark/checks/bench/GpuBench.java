@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,12 +22,13 @@ import jcuda.driver.JCudaDriver;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
 import kittyspark.runtime.backend.cuda.driver.KernelArgs;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
 import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
-import kittyspark.runtime.bench.ModelShapes;
-import kittyspark.runtime.bench.Roofline;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
@@ -35,10 +36,11 @@ import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.testing.ModelShapes;
 import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**
- * The GPU benchmark of issue 5 on a synthetic model of a named shape (random bf16 weights made
+ * The GPU benchmark on a synthetic model of a named shape (random bf16 weights made
  * on the device): the machine's two ceilings measured with our own code (a device copy and our
  * tiled GEMM), decode-step time against the roofline at several batch sizes and contexts,
  * prefill throughput of a 2K prompt, and end-to-end generation through the engine.

@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.cuda;
 
 /**
  * The device sampler's rule (sampling.cu) in Java, for checks: the kept set is the top-k

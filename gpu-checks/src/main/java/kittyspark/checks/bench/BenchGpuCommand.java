@@ -1,16 +1,18 @@
-package kittyspark.jobs.cli;
+package kittyspark.checks.bench;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
 import kittyspark.runtime.backend.cuda.CudaSettings;
-import kittyspark.runtime.backend.cuda.GpuBench;
-import kittyspark.runtime.backend.cuda.KittyGpuBench;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The CUDA backend's benchmark (issue 5) on a synthetic model of a named shape. */
+/**
+ * The CUDA backend's benchmarks on a synthetic model of a named shape; the device kit runs it as
+ * {@code kitty bench-gpu}.
+ */
 @Command(name = "bench-gpu", mixinStandardHelpOptions = true,
         description = "On a CUDA device, with a synthetic model of a named shape (random bf16 weights made on the GPU): "
                 + "measured copy bandwidth and GEMM peak, decode-step time vs the roofline, prefill throughput, "
@@ -47,7 +49,7 @@ public final class BenchGpuCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--kv", split = ",", defaultValue = "fp16",
-            description = "KV modes; with kivi or kitty among them, the equal-memory benchmark of issue 6 instead (llama3-8b:"
+            description = "KV modes; with kivi or kitty among them, the equal-memory benchmark instead (llama3-8b:"
                     + " max concurrent sequences at 2K/8K/32K + 512, decode throughput at 8K with the full pool batch;"
                     + " writes kitty-gpu-bench.json/.md). Default: ${DEFAULT-VALUE}.")
     List<String> kv;
@@ -62,10 +64,14 @@ public final class BenchGpuCommand implements Callable<Integer> {
             description = "Also generate end to end through the engine (prompt 8192 - N, N new tokens, full pool) in fp16 and kitty; 0: no.")
     int kvE2eNew;
 
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchGpuCommand()).execute(args));
+    }
+
     @Override
     public Integer call() throws Exception {
         if (kv.stream().anyMatch(m -> !m.equals("fp16"))) {
-            kittyspark.runtime.backend.cuda.KittyGpuBench.run(new kittyspark.runtime.backend.cuda.KittyGpuBench.Options(
+            KittyGpuBench.run(new KittyGpuBench.Options(
                     out != null ? out : Path.of("out/kitty-bench"), CudaSettings.ordinalOf(device),
                     (long) (kvBudgetGib * (1L << 30)), steps, kvMaxBatch, kv, kvE2eNew, List.of("fp16", "kitty")));
             return 0;

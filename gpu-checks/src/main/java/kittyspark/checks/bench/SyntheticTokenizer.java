@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.checks.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +16,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
-import kittyspark.runtime.bench.ModelShapes;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
@@ -25,10 +27,11 @@ import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.testing.ModelShapes;
 import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**
- * Issue 6's benchmark at equal memory: a synthetic Llama-3-8B (random bf16 weights) with the
+ * The benchmark at equal memory: a synthetic Llama-3-8B (random bf16 weights) with the
  * same KV budget in every mode (fp16, kivi, kitty). Per mode: the max concurrent sequences at
  * prompt 2K, 8K and 32K + 512 new tokens, computed from the pool the budget buys (a quantized
  * pool re-sized for each shape: slots and pages as {@link KittyMemoryPlan} splits them); and
