@@ -67,7 +67,7 @@ public final class Cublas implements AutoCloseable {
     }
 
     /**
-     * Loads the bindings and the machine's libcublas/libcublasLt, once per process.
+     * Loads the bindings and the machine's libcudart, libcublas and libcublasLt, once per process.
      *
      * @return null when they load, else why they do not
      */
@@ -76,10 +76,12 @@ public final class Cublas implements AutoCloseable {
             if (!loadTried) {
                 loadTried = true;
                 try {
+                    // The runtime bindings too: the stream handle is one of their types.
+                    Loader.load(org.bytedeco.cuda.global.cudart.class);
                     Loader.load(org.bytedeco.cuda.global.cublas.class);
                 } catch (LinkageError | RuntimeException e) {
                     loadFailure = "cuBLAS does not load here (" + rootMessage(e)
-                            + "); it needs CUDA 13's libcublas.so.13 and libcublasLt.so.13 and an NVIDIA driver";
+                            + "); it needs CUDA 13's libcudart.so.13, libcublas.so.13 and libcublasLt.so.13 and an NVIDIA driver";
                 }
             }
             return loadFailure;
