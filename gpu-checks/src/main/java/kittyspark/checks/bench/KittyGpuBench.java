@@ -85,7 +85,7 @@ public final class KittyGpuBench {
             KvSettings kv = KvSettings.parse(mode);
             // the whole budget to this mode's pool, sized for the decode shape
             System.setProperty(CudaSettings.FP16_SHARE_PROPERTY, "0");
-            System.setProperty(CudaBackend.REFERENCE_TOKENS_PROPERTY, String.valueOf(DECODE_CONTEXT + NEW_TOKENS));
+            System.setProperty(CudaSettings.REFERENCE_TOKENS_PROPERTY, String.valueOf(DECODE_CONTEXT + NEW_TOKENS));
             CudaSettings s = new CudaSettings(o.device(), maxBatch, DECODE_CONTEXT + maxBatch, budget, 0.9, Precision.BF16, kv);
             ObjectNode m = modes.addObject().put("kv", kv.describe());
             try (CudaBackend gpu = CudaBackend.synthetic(shape, 42, s)) {

@@ -190,7 +190,7 @@ final class CudaKittySelfTest {
     private static void pageBytes(Checkpoint ckpt, KvSettings kv) {
         int len = 300;
         CudaSettings s = new CudaSettings(0, 2, 512, 256L << 20, 0.9, Precision.SPLIT, kv);
-        QuantConfig qc = QuantizedKvCache.quantConfig(kv);
+        QuantConfig qc = kv.quantConfig();
         int d = ckpt.config().headDim();
         int kvHeads = ckpt.config().numKvHeads();
         int kvw = kvHeads * d;

@@ -1,7 +1,7 @@
-package kittyspark.runtime.backend.cuda;
+package kittyspark.runtime.backend.cuda.attention;
 
-import kittyspark.runtime.backend.cuda.SplitPlanner.Piece;
-import kittyspark.runtime.backend.cuda.SplitPlanner.Plan;
+import kittyspark.runtime.backend.cuda.attention.SplitPlanner.Piece;
+import kittyspark.runtime.backend.cuda.attention.SplitPlanner.Plan;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
