@@ -96,11 +96,13 @@ public final class CudaSelfTest {
 
     // ---------------------------------------------------------------------------------- GEMM
 
+    /** M, N, K of the GEMM checks: partial tiles and odd N on every kernel (GemmCheck runs them on every implementation). */
+    static final int[][] GEMM_SHAPES = {{1, 200, 96}, {7, 64, 64}, {12, 72, 160}, {20, 136, 256}, {50, 64, 512}, {100, 72, 128},
+            {256, 40, 96}, {300, 260, 160}, {513, 384, 384}, {1, 64, 2080}, {16, 24, 2080}, {30, 48, 1024}, {200, 64, 1536}};
+
     private static void gemmChecks(CudaContext ctx, Kernels k) {
-        int[][] shapes = {{1, 200, 96}, {7, 64, 64}, {20, 136, 256}, {50, 64, 512}, {100, 72, 128}, {256, 40, 96},
-                {300, 260, 160}, {513, 384, 384}, {1, 64, 2080}, {30, 48, 1024}, {200, 64, 1536}};
         SplittableRandom rnd = new SplittableRandom(1);
-        for (int[] s : shapes) {
+        for (int[] s : GEMM_SHAPES) {
             for (boolean split : new boolean[] {true, false}) {
                 for (boolean acc : new boolean[] {false, true}) {
                     gemmCheck(ctx, k, s[0], s[1], s[2], split, acc, rnd);

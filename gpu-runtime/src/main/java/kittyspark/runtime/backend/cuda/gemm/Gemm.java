@@ -12,6 +12,17 @@ public interface Gemm {
     /** @param aLo the operand's low plane, or null when the backend runs in plain bf16 */
     void run(CUdeviceptr aHi, CUdeviceptr aLo, CUdeviceptr w, CUdeviceptr out, int m, int n, int k, boolean accumulate);
 
-    /** Which implementation computes the shape, e.g. "gemm_decode_m1 x2 splits" (benchmarks print it). */
+    /**
+     * Which implementation computes the shape, e.g. "gemm_gemv_m8" or "cublasLt#0 algo 21 tile
+     * 128x256" (benchmarks print it). Two descriptions are equal only when the same kernels run.
+     */
     String describe(int m, int n, int k);
+
+    /**
+     * Whether this implementation computes the shape at all: our kernels take every shape the
+     * backend makes; a cuBLASLt candidate only those its heuristic has an algorithm of that rank for.
+     */
+    default boolean supports(int m, int n, int k) {
+        return true;
+    }
 }

@@ -10,21 +10,33 @@ public final class TiledGemm implements Gemm {
     private final boolean split;
     private final CUdeviceptr partial;
     private final long partialFloats;
+    private final int gemvMaxM;
 
     /**
+     * Our kernels as {@link GemmPlan#of(int, int, int, boolean, long)} picks them (the GEMV
+     * kernel up to {@link GemmPlan#GEMV_MAX_M} rows).
+     *
      * @param split         whether operands come as hi and lo bf16 planes
      * @param partial       split-K partial workspace (may be null when {@code partialFloats} is 0)
      * @param partialFloats its capacity in floats
      */
     public TiledGemm(Kernels kernels, boolean split, CUdeviceptr partial, long partialFloats) {
+        this(kernels, split, partial, partialFloats, GemmPlan.GEMV_MAX_M);
+    }
+
+    /** @param gemvMaxM the largest M for the GEMV kernel; 0 leaves every decode shape to the decode kernel */
+    public TiledGemm(Kernels kernels, boolean split, CUdeviceptr partial, long partialFloats, int gemvMaxM) {
         this.kernels = kernels;
         this.split = split;
         this.partial = partial;
         this.partialFloats = partialFloats;
+        this.gemvMaxM = gemvMaxM;
+        GemmPlan tiled = GemmPlan.of(GemmPlan.DECODE_MAX_M + 1, GemmPlan.TILE, GemmPlan.TILE_K, split);
+        kernels.allowSharedMemory(tiled.kernel(), tiled.sharedBytes());
     }
 
     public GemmPlan plan(int m, int n, int k) {
-        return GemmPlan.of(m, n, k, split, partialFloats);
+        return GemmPlan.of(m, n, k, split, partialFloats, gemvMaxM);
     }
 
     @Override
