@@ -207,8 +207,8 @@ public final class GpuBench {
                 double med = median(us);
                 double bw = 2.0 * n * k / (med / 1e6);
                 double tf = 2.0 * m * n * (double) k / (med / 1e6) / 1e12;
-                GemmPlan plan = GemmPlan.of(m, n, k, false, gpu.splitKFloats());
-                String kernel = plan.kernel() + (plan.splits() > 1 ? " x" + plan.splits() : "");
+                String kernel = gpu.gemm().describe(m, n, k);
+
                 rows.addObject().put("gemm", names[i]).put("m", m).put("n", n).put("k", k).put("kernel", kernel).put("us", med)
                         .put("weight_gbs", bw / 1e9).put("tflops", tf);
                 line("| %s | %d | %d | %d | %s | %.1f | %.0f | %.0f%% | %.1f |", names[i], m, n, k, kernel, med, bw / 1e9,
