@@ -23,6 +23,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
@@ -326,7 +327,7 @@ public final class GpuBench {
         line("| batch | seconds | generated tokens/s |");
         line("|---:|---:|---:|");
         for (int b : o.e2eBatches()) {
-            EngineOptions eo = new EngineOptions(tokDir, "cuda:" + o.device(), 0, b, 0, o.e2ePrompt());
+            EngineOptions eo = new EngineOptions(tokDir, "cuda:" + o.device(), 0, b, 0, o.e2ePrompt(), CudaOptions.DEFAULTS);
             GenerationEngine e = new GenerationEngine(new SharedBackend(gpu), tok, eo, o.shape(), Set.of(-1));
             SplittableRandom rnd = new SplittableRandom(b);
             List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();

@@ -128,7 +128,7 @@ public final class CudaBackend implements Backend {
             this.attention = new PagedAttention(c, k, split, 4 * ctx.multiprocessors(), budget.partialRows(), b.partO, b.partMl);
             this.fp16 = new Fp16PagedCache(c, arena, budget.fp16Pages(), attention);
             this.gemms = GemmCandidates.open(ctx, k, split, b.splitK, budget.splitKFloats(), b.cublasWorkspace,
-                    Cublas.WORKSPACE_BYTES, true);
+                    Cublas.WORKSPACE_BYTES, s.cublas());
             for (String g : new String[] {"gemm_tiled_plain", "gemm_tiled_split"}) {
                 k.allowSharedMemory(g, GemmPlan.of(GemmPlan.DECODE_MAX_M + 1, 128, 32, g.endsWith("split")).sharedBytes());
             }
