@@ -1,16 +1,16 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 /**
  * Turns a planned row into prompt tokens: renders chat messages, tokenizes, and enforces the
  * context limit (an error, or a left cut when configured).
  */
-final class PromptEncoder {
-    private final GenerationService engine;
+public final class PromptEncoder {
+    private final PromptTokenizer engine;
     private final ChatTemplate chatTemplate;
     private final boolean truncateLeft;
     private final int maxPromptTokens;
 
-    PromptEncoder(GenerationService engine, ChatTemplate chatTemplate, boolean truncateLeft, int maxPromptTokens) {
+    public PromptEncoder(PromptTokenizer engine, ChatTemplate chatTemplate, boolean truncateLeft, int maxPromptTokens) {
         this.engine = engine;
         this.chatTemplate = chatTemplate;
         this.truncateLeft = truncateLeft;
@@ -18,10 +18,10 @@ final class PromptEncoder {
     }
 
     /** Tokens, or the row's error. */
-    record Encoded(int[] tokens, String error) {
+    public record Encoded(int[] tokens, String error) {
     }
 
-    Encoded encode(RowPlan plan) {
+    public Encoded encode(RowPlan plan) {
         String text;
         if (plan.row().messages() != null) {
             if (chatTemplate == null) {

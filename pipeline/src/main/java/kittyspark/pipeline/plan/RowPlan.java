@@ -1,8 +1,9 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.util.ArrayList;
 import java.util.List;
 
+import kittyspark.pipeline.PipelineConfig;
 import kittyspark.runtime.sampling.SamplingParams;
 
 /**
@@ -70,7 +71,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         List<String> parts = new ArrayList<>();
         parts.add("v1");
         parts.add("model=" + modelIdentity);
-        parts.add("kv=" + cfg.kv().toSettings().describe());
+        parts.add("kv=" + cfg.kv().describe());
         parts.add("truncate=" + (cfg.truncateLeft() ? "left" : "none") + ",max=" + cfg.maxPromptTokens());
         parts.add("prompt=" + (row.prompt() == null ? "<null>" : StableHash.sha256Hex(row.prompt())));
         if (row.messages() != null) {

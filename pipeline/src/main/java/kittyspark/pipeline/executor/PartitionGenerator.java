@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -6,6 +6,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.EngineRef;
+import kittyspark.pipeline.plan.ChatTemplate;
+import kittyspark.pipeline.plan.PromptEncoder;
+import kittyspark.pipeline.plan.PromptRow;
+import kittyspark.pipeline.plan.RowPlan;
+import kittyspark.pipeline.plan.RunPlanner;
+import kittyspark.pipeline.plan.StableHash;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.kv.KvSettings;
@@ -13,6 +21,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
@@ -33,19 +42,19 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     private final String runId;
     private final String modelIdentity;
     private final String modelName;
-    private final int inputWidth;
+    private final StructType inputSchema;
     private final EngineFactory factory;
     private final LongAccumulator enginesCreated;
     private final CollectionAccumulator<EngineReport> reports;
 
-    public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, int inputWidth,
+    public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, StructType inputSchema,
                               EngineFactory factory, LongAccumulator enginesCreated,
                               CollectionAccumulator<EngineReport> reports) {
         this.cfg = cfg;
         this.runId = runId;
         this.modelIdentity = modelIdentity;
         this.modelName = modelName;
-        this.inputWidth = inputWidth;
+        this.inputSchema = inputSchema;
         this.factory = factory;
         this.enginesCreated = enginesCreated;
         this.reports = reports;
@@ -64,13 +73,14 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         ExecutorEngines.Shared shared = acquired.shared();
         EngineReport.Counters baseline = shared.baseline(runId);
         GenerationService engine = shared.service();
-        KvSettings kv = cfg.kv().toSettings();
+        KvSettings kv = cfg.kv();
         PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
                 cfg.maxPromptTokens());
         EngineRef ref = shared.ref();
+        ResultRows results = new ResultRows(inputSchema, modelName, kv.mode().id(), ref);
 
         Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
-                row -> start(row, engine, encoder, kv, ref, shared));
+                row -> start(row, engine, encoder, kv, results, shared));
         if (task != null) {
             task.addTaskCompletionListener(ctx -> {
                 shared.sampleHeap();
@@ -93,31 +103,29 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     }
 
     /** Starts one row; the returned handle waits for its output row. */
-    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, EngineRef ref,
+    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
                                 ExecutorEngines.Shared shared) {
         int occurrence = row.getInt(row.fieldIndex(RunPlanner.OCCURRENCE));
         RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
         if (!plan.ok()) {
-            return done(shared, OutputRow.failed(row, inputWidth, plan, null, plan.error(), modelName, kv.mode().id(), ref));
+            return done(shared, results.failed(row, plan, null, plan.error()));
         }
         PromptEncoder.Encoded encoded;
         try {
             encoded = encoder.encode(plan);
         } catch (RuntimeException e) {
-            return done(shared, OutputRow.failed(row, inputWidth, plan, null, "tokenization failed: " + e.getMessage(),
-                    modelName, kv.mode().id(), ref));
+            return done(shared, results.failed(row, plan, null, "tokenization failed: " + e.getMessage()));
         }
         if (encoded.error() != null) {
             Integer n = encoded.tokens() == null ? null : encoded.tokens().length;
-            return done(shared, OutputRow.failed(row, inputWidth, plan, n, encoded.error(), modelName, kv.mode().id(), ref));
+            return done(shared, results.failed(row, plan, n, encoded.error()));
         }
         int[] prompt = encoded.tokens();
         CompletableFuture<GenerationResult> future;
         try {
             future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
         } catch (RuntimeException e) {
-            return done(shared, OutputRow.failed(row, inputWidth, plan, prompt.length, "rejected by the engine: " + e.getMessage(),
-                    modelName, kv.mode().id(), ref));
+            return done(shared, results.failed(row, plan, prompt.length, "rejected by the engine: " + e.getMessage()));
         }
         boolean checkFidelity = StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
         return () -> {
@@ -127,8 +135,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 shared.rowsDone.incrementAndGet();
-                return OutputRow.failed(row, inputWidth, plan, prompt.length, "generation failed: " + cause,
-                        modelName, kv.mode().id(), ref);
+                return results.failed(row, plan, prompt.length, "generation failed: " + cause);
             }
             GenerationService.FidelityScores f = null;
             if (checkFidelity && r.error() == null && r.tokens().length > 0) {
@@ -139,7 +146,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                 }
             }
             shared.rowsDone.incrementAndGet();
-            return OutputRow.generated(row, inputWidth, plan, r, f, modelName, kv.mode().id(), ref);
+            return results.generated(row, plan, r, f);
         };
     }
 

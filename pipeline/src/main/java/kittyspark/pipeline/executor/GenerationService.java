@@ -1,7 +1,8 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.util.concurrent.CompletableFuture;
 
+import kittyspark.pipeline.plan.PromptTokenizer;
 import kittyspark.runtime.engine.EngineStats;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
@@ -12,14 +13,9 @@ import kittyspark.runtime.kv.KvSettings;
  * ({@link RuntimeGenerationService}); keeping this narrow lets the streaming logic be tested
  * without a model. Implementations are thread-safe: every task of an executor shares one.
  */
-public interface GenerationService extends AutoCloseable {
+public interface GenerationService extends PromptTokenizer, AutoCloseable {
 
     CompletableFuture<GenerationResult> submit(GenerationRequest request);
-
-    int[] encode(String text);
-
-    /** The model's context length in tokens (prompt plus completion). */
-    int contextLimit();
 
     String modelName();
 
