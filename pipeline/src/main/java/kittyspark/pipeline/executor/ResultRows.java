@@ -48,7 +48,12 @@ final class ResultRows {
 
     /** An error row: the row could not be generated, for the reason given. */
     Row failed(Row input, RowPlan plan, Integer promptTokens, String error) {
-        return start(input, plan)
+        return failed(input, plan.fingerprint(), plan.row().occurrence(), promptTokens, error);
+    }
+
+    /** An error row for a row that has no plan: fingerprint and occurrence come from its planning columns. */
+    Row failed(Row input, String fingerprint, int occurrence, Integer promptTokens, String error) {
+        return start(input, fingerprint, occurrence)
                 .set(OutputSchema.PROMPT_TOKENS, promptTokens)
                 .set(OutputSchema.FINISH_REASON, FinishReason.ERROR.id())
                 .set(OutputSchema.ERROR, error)
@@ -56,11 +61,15 @@ final class ResultRows {
     }
 
     private OutputRow start(Row input, RowPlan plan) {
+        return start(input, plan.fingerprint(), plan.row().occurrence());
+    }
+
+    private OutputRow start(Row input, String fingerprint, int occurrence) {
         return OutputRow.copying(outputSchema, inputSchema, input)
                 .set(OutputSchema.MODEL, model)
                 .set(OutputSchema.KV_MODE, kvMode)
-                .set(OutputSchema.FINGERPRINT, plan.fingerprint())
-                .set(OutputSchema.ID_OCCURRENCE, plan.row().occurrence())
+                .set(OutputSchema.FINGERPRINT, fingerprint)
+                .set(OutputSchema.ID_OCCURRENCE, occurrence)
                 .set(OutputSchema.ENGINE, engine);
     }
 }

@@ -35,7 +35,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
                     throw new IllegalArgumentException("max_new_tokens must fit in an int, got " + maxNew);
                 }
                 params = new SamplingParams((int) maxNew, temperature, d.topK(), topP, seed, stop);
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) {
                 error = "invalid parameters: " + e.getMessage();
             }
         }
@@ -52,6 +52,9 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         if (row.occurrence() > 1) {
             return "duplicate id '" + row.id() + "' (occurrence " + row.occurrence()
                     + "): only the first row with this id is generated";
+        }
+        if (row.problem() != null) {
+            return row.problem().message();
         }
         if (row.messages() == null && row.prompt() == null) {
             return "prompt is null";
@@ -87,6 +90,10 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         parts.add("top_p=" + topP);
         parts.add("seed=" + seed);
         parts.add("stop=" + String.join("\u0001", stop));
+        if (row.problem() != null) {
+            // The unusable value is null in the row: its digest makes a corrected value a new fingerprint.
+            parts.add("problem=" + row.problem().message() + "@" + row.problem().valueDigest());
+        }
         return StableHash.sha256Hex(String.join("|", parts));
     }
 }
