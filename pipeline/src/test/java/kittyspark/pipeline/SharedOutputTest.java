@@ -42,6 +42,17 @@ class SharedOutputTest {
     }
 
     @Test
+    void anOutputThatCannotBeCreatedFailsBeforeAnySparkWork() throws Exception {
+        String in = TestSpark.write(spark, TestSpark.goodRows(2), tmp.resolve("in"));
+        Path file = Files.writeString(tmp.resolve("a-file"), "not a directory");
+        TestSpark.CountedFailure f = assertThrows(TestSpark.CountedFailure.class, () -> TestSpark.sparkJobsDuring(spark,
+                () -> new GenerationPipeline(spark, TestSpark.config()).run(in, file.resolve("out").toString())));
+        assertTrue(f.getCause() instanceof InputException, f.getCause().toString());
+        assertTrue(f.getCause().getMessage().contains("cannot be written"), f.getCause().getMessage());
+        assertEquals(0, f.jobs, "found before planning");
+    }
+
+    @Test
     void aSecondJobOnTheSameOutputRefusesToStartWhileTheFirstIsMidCommit() throws Exception {
         Path in = Path.of(TestSpark.write(spark, TestSpark.goodRows(6), tmp.resolve("in")));
         Path out = tmp.resolve("out");
