@@ -6,6 +6,7 @@ import java.util.List;
 
 import kittyspark.jobs.generate.JobConfig;
 import kittyspark.pipeline.PipelineConfig;
+import kittyspark.runtime.kv.KvMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +25,7 @@ class JobConfigTest {
         PipelineConfig c = JobConfig.load(null, List.of()).pipeline(Path.of("m"), null);
         assertEquals("m", c.modelDir());
         assertEquals(128, c.sampling().maxNewTokens());
-        assertEquals("kitty", c.kv().mode());
+        assertEquals(KvMode.KITTY, c.kv().mode());
         assertEquals(0.05, c.fidelityFraction());
         assertEquals("auto", c.engine().device());
     }
@@ -71,6 +72,25 @@ class JobConfigTest {
         assertMessage("kitty.run.commit-rows", "run.commit-rows=0");
         assertMessage("kitty.prompt.truncate", "prompt.truncate=right");
         assertMessage("kitty.run.progress-interval", "run.progress-interval=soon");
+    }
+
+    @Test
+    void anIntegerKeyRefusesAFractionOrANumberBeyondItsRangeInsteadOfCuttingIt() {
+        var fraction = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(null, List.of("run.commit-rows=1.5")));
+        assertTrue(fraction.getMessage().contains("kitty.run.commit-rows must be a whole number, got 1.5"), fraction.getMessage());
+        var huge = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(null, List.of("sampling.seed=1e20")));
+        assertTrue(huge.getMessage().contains("kitty.sampling.seed must fit in a 64-bit integer"), huge.getMessage());
+        assertEquals(3000, JobConfig.load(null, List.of("run.commit-rows=3000")).pipeline(Path.of("m"), null).run().commitRows());
+    }
+
+    @Test
+    void theModelDigestAndTheLockStaleTimeAreRead() {
+        PipelineConfig c = JobConfig.load(null, List.of("model-digest=sampled", "run.lock-stale-after=2m"))
+                .pipeline(Path.of("m"), null);
+        assertEquals(PipelineConfig.WeightsDigest.SAMPLED, c.weightsDigest());
+        assertEquals(java.time.Duration.ofMinutes(2), c.run().lockStaleAfter());
+        assertEquals(PipelineConfig.WeightsDigest.FULL, JobConfig.load(null, List.of()).pipeline(Path.of("m"), null).weightsDigest());
+        assertMessage("kitty.model-digest", "model-digest=headers");
     }
 
     @Test

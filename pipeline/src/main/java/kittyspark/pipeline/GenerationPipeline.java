@@ -8,12 +8,23 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
+import kittyspark.pipeline.executor.EngineFactory;
+import kittyspark.pipeline.executor.EngineReport;
+import kittyspark.pipeline.executor.PartitionGenerator;
+import kittyspark.pipeline.executor.RuntimeGenerationService;
+import kittyspark.pipeline.output.OutputLock;
+import kittyspark.pipeline.output.OutputSchema;
+import kittyspark.pipeline.output.OutputStore;
+import kittyspark.pipeline.output.WriteStep;
+import kittyspark.pipeline.plan.InputFiles;
+import kittyspark.pipeline.plan.LengthAwarePartitioner;
+import kittyspark.pipeline.plan.ModelIdentity;
+import kittyspark.pipeline.plan.PlanColumns;
+import kittyspark.pipeline.plan.RunPlanner;
 import kittyspark.runtime.checkpoint.KvGeometry;
 import kittyspark.runtime.checkpoint.ModelConfig;
-import kittyspark.runtime.kv.KvCache;
-import kittyspark.runtime.kv.KvCaches;
+import kittyspark.runtime.kv.KvFootprint;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 import org.apache.spark.SparkContext;
@@ -38,31 +49,52 @@ public final class GenerationPipeline {
     private final SparkSession spark;
     private final PipelineConfig cfg;
     private final EngineFactory factory;
+    private final WriteStep.Listener steps;
 
-    public GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory) {
+    /** @param steps told of each step of the output's write protocol (tests stop a job there) */
+    public GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory, WriteStep.Listener steps) {
         this.spark = spark;
         this.cfg = cfg;
         this.factory = factory;
+        this.steps = steps;
     }
 
     public GenerationPipeline(SparkSession spark, PipelineConfig cfg) {
-        this(spark, cfg, RuntimeGenerationService.factory());
+        this(spark, cfg, RuntimeGenerationService.factory(), WriteStep.Listener.NONE);
     }
 
+    /**
+     * Runs the job. Everything that can be checked without Spark work is checked first, so a
+     * broken model, a bad input file, an output in use or an unwritable output fails at once.
+     */
     public JobSummary run(String input, String output) {
         long t0 = System.nanoTime();
         String runId = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
-        SparkContext sc = spark.sparkContext();
-        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()));
+        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()), cfg.weightsDigest());
         ModelConfig modelConfig = ModelConfig.load(Path.of(cfg.modelDir()));
-        KvSettings kv = cfg.kv().toSettings();
-        OutputStore store = new OutputStore(spark, output, cfg.columns().id());
+        InputFiles files = InputFiles.check(spark, input);
+        OutputStore store = new OutputStore(spark, output, cfg.columns().id(), steps);
+        OutputLock lock;
+        try {
+            lock = store.lock(cfg.run().lockStaleAfter());
+        } catch (OutputLock.Unwritable e) {
+            return readOnly(runId, t0, files, store, model, modelConfig, e);
+        }
+        try (lock) {
+            return generate(runId, t0, files, store, model, modelConfig);
+        } finally {
+            spark.sparkContext().clearJobGroup();
+        }
+    }
 
-        sc.setJobGroup(runId, "kitty: plan " + input, false);
+    private JobSummary generate(String runId, long t0, InputFiles files, OutputStore store, ModelIdentity model,
+                                ModelConfig modelConfig) {
+        SparkContext sc = spark.sparkContext();
+        sc.setJobGroup(runId, "kitty: plan " + files, false);
         sc.setJobDescription("kitty: read prompts, number duplicates, fingerprint, skip rows already in the output");
         store.recover();
-        Dataset<Row> in = RunPlanner.readInput(spark, input);
-        RunPlanner.Plan plan = RunPlanner.plan(in, cfg, model, store);
+        RunPlanner.Plan plan = plan(files, store, model);
+        PlanColumns cols = plan.columns();
         Dataset<Row> todo = plan.todo().persist(StorageLevel.MEMORY_AND_DISK());
         LOG.info("kitty {}: {} input rows, {} to generate, {} already in the output", runId, plan.inputRows(),
                 plan.todoRows(), plan.skippedRows());
@@ -70,18 +102,18 @@ public final class GenerationPipeline {
         LongAccumulator enginesCreated = sc.longAccumulator("kitty engines created");
         CollectionAccumulator<EngineReport> reports = sc.collectionAccumulator("kitty engine reports");
         PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
-                plan.inputWidth(), factory, enginesCreated, reports);
+                plan.inputSchema(), cols, factory, enginesCreated, reports);
 
         List<Integer> commits = new ArrayList<>();
         long tGen = System.nanoTime();
         int chunks = (int) Math.max(0, (plan.todoRows() + cfg.run().commitRows() - 1) / cfg.run().commitRows());
         for (int chunk = 0; chunk < chunks; chunk++) {
             Dataset<Row> part = chunks == 1 ? todo : todo.where(functions.pmod(functions.xxhash64(
-                    functions.col(RunPlanner.FINGERPRINT), functions.col(RunPlanner.OCCURRENCE)), functions.lit(chunks))
+                    ColumnNames.col(cols.fingerprint()), ColumnNames.col(cols.occurrence())), functions.lit(chunks))
                     .equalTo(chunk));
             int partitions = partitions(Math.min(plan.todoRows(), cfg.run().commitRows()));
             sc.setJobDescription(String.format("kitty: balance prompts by length, commit %d of %d", chunk + 1, chunks));
-            Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, RunPlanner.LENGTH, partitions);
+            Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, cols.length(), cols.fingerprint(), partitions);
             Dataset<Row> generated = spread.mapPartitions(generator, Encoders.row(OutputSchema.of(plan.inputSchema())));
             sc.setJobDescription(String.format("kitty: generate and write commit %d of %d (%s)", chunk + 1, chunks, model.name()));
             commits.add(store.commit(generated));
@@ -89,15 +121,60 @@ public final class GenerationPipeline {
         double generateSeconds = (System.nanoTime() - tGen) / 1e9;
         todo.unpersist();
 
-        sc.setJobDescription("kitty: compact rows superseded by this run");
-        long compacted = commits.isEmpty() ? 0 : store.compact();
+        // Always, not only after this run's commits: a run killed before or during its
+        // compaction leaves superseded rows that only a later run can drop.
+        sc.setJobDescription("kitty: compact superseded rows");
+        long compacted = store.compact();
         sc.setJobDescription("kitty: summarise");
-        JobSummary summary = summarise(runId, store, commits, plan, model, modelConfig, kv, compacted,
+        JobSummary summary = summarise(runId, store, commits, plan, model, modelConfig, cfg.kv(), compacted,
                 (System.nanoTime() - t0) / 1e9, generateSeconds, enginesCreated, reports);
         store.writeText("_kitty_summary.json", summary.toJson());
         store.writeText("_kitty_runs/" + runId + ".json", summary.toJson());
-        sc.clearJobGroup();
         return summary;
+    }
+
+    /**
+     * An output that cannot be written is fine when there is nothing to write (a finished output
+     * on a read-only mount): the run plans, finds nothing to do and says so. Otherwise it fails
+     * before generating anything.
+     */
+    private JobSummary readOnly(String runId, long t0, InputFiles files, OutputStore store, ModelIdentity model,
+                                ModelConfig modelConfig, OutputLock.Unwritable why) {
+        String cannot = "output " + store.path() + " cannot be written (" + why.getMessage() + ")";
+        if (store.isEmpty()) {
+            throw new InputException(cannot + "; give a writable --output", why);
+        }
+        if (store.needsRecovery()) {
+            throw new InputException(cannot + " and holds the leftovers of an interrupted run; make it writable", why);
+        }
+        spark.sparkContext().setJobGroup(runId, "kitty: plan " + files + " (read-only output)", false);
+        try {
+            RunPlanner.Plan plan = plan(files, store, model);
+            if (plan.todoRows() > 0) {
+                throw new InputException(cannot + ": " + plan.todoRows() + " rows are left to generate and nothing "
+                        + "was written; make it writable", why);
+            }
+            if (!store.staleCommits().isEmpty()) {
+                throw new InputException(cannot + " and holds superseded rows to compact; make it writable", why);
+            }
+            LOG.warn("kitty {}: {}; every row is done, so there is nothing to write (no summary file either)", runId, cannot);
+            return summarise(runId, store, List.of(), plan, model, modelConfig, cfg.kv(), 0,
+                    (System.nanoTime() - t0) / 1e9, 0, spark.sparkContext().longAccumulator(),
+                    spark.sparkContext().collectionAccumulator());
+        } finally {
+            spark.sparkContext().clearJobGroup();
+        }
+    }
+
+    /** Plans the run; a Spark failure while reading an input file is reported naming the file. */
+    private RunPlanner.Plan plan(InputFiles files, OutputStore store, ModelIdentity model) {
+        try {
+            return RunPlanner.plan(files.read(), cfg, model, store);
+        } catch (InputException e) {
+            throw e;
+        } catch (Exception e) {
+            throw files.explain(e);
+        }
     }
 
     private int partitions(long rows) {
@@ -172,7 +249,7 @@ public final class GenerationPipeline {
         long rows = ok + err;
         int typicalLength = rows == 0 ? 1 : (int) Math.max(1, Math.min(4096, (promptTokens + completionTokens) / Math.max(1, ok)));
         double bytesPerToken = kvBytesPerToken(kv, modelConfig.kvGeometry(), typicalLength);
-        double fp16PerToken = kvBytesPerToken(KvSettings.of(kittyspark.runtime.kv.KvMode.FP16), modelConfig.kvGeometry(), typicalLength);
+        double fp16PerToken = kvBytesPerToken(KvSettings.of(KvMode.FP16), modelConfig.kvGeometry(), typicalLength);
         return new JobSummary(runId, store.path(), model.name(), kv.describe(), plan.inputRows(), plan.skippedRows(),
                 ok, err, reasons, topErrors, commits, compacted, promptTokens, completionTokens, wall, generateSeconds,
                 lines.size(), (int) enginesCreated.value().longValue(), lines, meanConcurrent, maxConcurrent,
@@ -180,33 +257,8 @@ public final class GenerationPipeline {
                 meanLp, fidelityRows, meanRef, meanDelta, meanTop1, meanKl);
     }
 
-    /** Measures the cache format: bytes a sequence of {@code length} tokens holds, per token, all layers. */
+    /** KV bytes per token, all layers, of a sequence of {@code length} tokens in the job's cache format. */
     static double kvBytesPerToken(KvSettings kv, KvGeometry g, int length) {
-        try {
-            KvGeometry one = new KvGeometry(1, g.numHeads(), g.numKvHeads(), g.headDim());
-            KvCache cache = KvCaches.create(kv, one);
-            Random rnd = new Random(7);
-            // Append page-sized steps, attending after each, as decoding does: a quantized cache
-            // only turns its full-precision buffers into pages after a step's attention.
-            int step = Math.max(1, kv.pageSize());
-            for (int done = 0; done < length; done += step) {
-                int n = Math.min(step, length - done);
-                float[] k = new float[n * one.kvWidth()];
-                float[] v = new float[n * one.kvWidth()];
-                float[] q = new float[n * one.qWidth()];
-                for (int i = 0; i < k.length; i++) {
-                    k[i] = (float) rnd.nextGaussian();
-                    v[i] = (float) rnd.nextGaussian();
-                }
-                cache.append(0, k, v, n);
-                cache.attend(0, q, n, new float[n * one.qWidth()]);
-            }
-            double perToken = (double) cache.storedBytes() / length * g.numLayers();
-            cache.release();
-            return perToken;
-        } catch (RuntimeException e) {
-            LOG.warn("kitty: cannot measure the KV format of {}: {}", kv.describe(), e.toString());
-            return 0;
-        }
+        return (double) KvFootprint.bytesFor(kv, g, length) / length;
     }
 }

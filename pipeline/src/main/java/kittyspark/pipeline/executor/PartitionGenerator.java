@@ -1,0 +1,173 @@
+package kittyspark.pipeline.executor;
+
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
+
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.EngineRef;
+import kittyspark.pipeline.plan.ChatTemplate;
+import kittyspark.pipeline.plan.PlanColumns;
+import kittyspark.pipeline.plan.PromptEncoder;
+import kittyspark.pipeline.plan.PromptRow;
+import kittyspark.pipeline.plan.RowPlan;
+import kittyspark.pipeline.plan.StableHash;
+import kittyspark.runtime.engine.GenerationRequest;
+import kittyspark.runtime.engine.GenerationResult;
+import kittyspark.runtime.kv.KvSettings;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The executor side of a run: every row of a partition goes to this executor's shared engine,
+ * and output rows come back in input order with at most {@code maxInFlightPerTask} rows
+ * pending. A bad row becomes an error row; nothing a row does fails the task.
+ *
+ * <p>Input rows are the input's own columns followed by the planning columns
+ * ({@link PlanColumns}), which are dropped from the output.
+ */
+public final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
+    private static final Logger LOG = LoggerFactory.getLogger(PartitionGenerator.class);
+
+    private final PipelineConfig cfg;
+    private final String runId;
+    private final String modelIdentity;
+    private final String modelName;
+    private final StructType inputSchema;
+    private final PlanColumns planColumns;
+    private final EngineFactory factory;
+    private final LongAccumulator enginesCreated;
+    private final CollectionAccumulator<EngineReport> reports;
+
+    public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, StructType inputSchema,
+                              PlanColumns planColumns, EngineFactory factory, LongAccumulator enginesCreated,
+                              CollectionAccumulator<EngineReport> reports) {
+        this.cfg = cfg;
+        this.runId = runId;
+        this.modelIdentity = modelIdentity;
+        this.modelName = modelName;
+        this.inputSchema = inputSchema;
+        this.planColumns = planColumns;
+        this.factory = factory;
+        this.enginesCreated = enginesCreated;
+        this.reports = reports;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        TaskContext task = TaskContext.get();
+        String gpu = gpuAddress(task);
+        String executorId = org.apache.spark.SparkEnv.get() == null ? "driver" : org.apache.spark.SparkEnv.get().executorId();
+        DeviceChoice choice = DeviceChoice.resolve(cfg.engine().device(), gpu);
+        ExecutorEngines.Acquired acquired = ExecutorEngines.acquire(cfg, choice, executorId, factory);
+        if (acquired.created()) {
+            enginesCreated.add(1);
+        }
+        ExecutorEngines.Shared shared = acquired.shared();
+        EngineReport.Counters baseline = shared.baseline(runId);
+        GenerationService engine = shared.service();
+        KvSettings kv = cfg.kv();
+        PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
+                cfg.maxPromptTokens());
+        EngineRef ref = shared.ref();
+        ResultRows results = new ResultRows(inputSchema, modelName, kv.mode().id(), ref);
+
+        Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
+                row -> start(row, engine, encoder, kv, results, shared));
+        if (task != null) {
+            task.addTaskCompletionListener(ctx -> {
+                shared.sampleHeap();
+                reports.add(new EngineReport(ref, acquired.created(), System.nanoTime(), baseline,
+                        EngineReport.Counters.of(engine.stats()), shared.peakHeapBytes));
+            });
+        }
+        return out;
+    }
+
+    private static String gpuAddress(TaskContext task) {
+        if (task == null) {
+            return null;
+        }
+        scala.Option<ResourceInformation> gpu = task.resources().get("gpu");
+        if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
+            return null;
+        }
+        return gpu.get().addresses()[0];
+    }
+
+    /**
+     * Starts one row; the returned handle waits for its output row. Nothing a row holds can fail
+     * the task: whatever goes wrong becomes the row's error.
+     */
+    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
+                                ExecutorEngines.Shared shared) {
+        try {
+            return generate(row, engine, encoder, kv, results, shared);
+        } catch (RuntimeException e) {
+            LOG.warn("kitty: a row failed unexpectedly; it becomes an error row", e);
+            return done(shared, results.failed(row, row.getString(row.fieldIndex(planColumns.fingerprint())),
+                    row.getInt(row.fieldIndex(planColumns.occurrence())), null, "internal error: " + e));
+        }
+    }
+
+    private Supplier<Row> generate(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv,
+                                   ResultRows results, ExecutorEngines.Shared shared) {
+        int occurrence = row.getInt(row.fieldIndex(planColumns.occurrence()));
+        RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
+        if (!plan.ok()) {
+            return done(shared, results.failed(row, plan, null, plan.error()));
+        }
+        PromptEncoder.Encoded encoded;
+        try {
+            encoded = encoder.encode(plan);
+        } catch (RuntimeException e) {
+            return done(shared, results.failed(row, plan, null, "tokenization failed: " + e.getMessage()));
+        }
+        if (encoded.error() != null) {
+            Integer n = encoded.tokens() == null ? null : encoded.tokens().length;
+            return done(shared, results.failed(row, plan, n, encoded.error()));
+        }
+        int[] prompt = encoded.tokens();
+        CompletableFuture<GenerationResult> future;
+        try {
+            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
+        } catch (RuntimeException e) {
+            return done(shared, results.failed(row, plan, prompt.length, "rejected by the engine: " + e.getMessage()));
+        }
+        boolean checkFidelity = StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
+        return () -> {
+            GenerationResult r;
+            try {
+                r = future.join();
+            } catch (RuntimeException e) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                shared.rowsDone.incrementAndGet();
+                return results.failed(row, plan, prompt.length, "generation failed: " + cause);
+            }
+            GenerationService.FidelityScores f = null;
+            if (checkFidelity && r.error() == null && r.tokens().length > 0) {
+                try {
+                    f = engine.fidelity(prompt, r.tokens(), kv);
+                } catch (RuntimeException e) {
+                    LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
+                }
+            }
+            shared.rowsDone.incrementAndGet();
+            return results.generated(row, plan, r, f);
+        };
+    }
+
+    private static Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
+        shared.rowsDone.incrementAndGet();
+        return () -> row;
+    }
+}
