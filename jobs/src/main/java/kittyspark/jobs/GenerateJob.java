@@ -6,8 +6,9 @@ import picocli.CommandLine;
 
 /**
  * The spark-submit entry point:
- * {@code spark-submit --class kittyspark.jobs.GenerateJob jobs/target/kitty-spark-jobs.jar --input IN --output OUT [...]}.
- * Same options as {@code kitty-spark generate}; the master comes from spark-submit.
+ * {@code spark-submit --class kittyspark.jobs.GenerateJob jobs/target/kitty-spark-jobs.jar --input IN --output OUT [--job-conf FILE ...]}.
+ * Same options as {@code kitty-spark generate}; the master and any Spark setting given to
+ * spark-submit win over the job's config.
  */
 public final class GenerateJob {
     private GenerateJob() {

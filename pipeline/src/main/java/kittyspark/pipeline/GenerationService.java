@@ -18,6 +18,9 @@ public interface GenerationService extends AutoCloseable {
 
     int[] encode(String text);
 
+    /** The text of token ids (to tell which stop string ended a completion). */
+    String decode(int[] tokens);
+
     /** The model's context length in tokens (prompt plus completion). */
     int contextLimit();
 

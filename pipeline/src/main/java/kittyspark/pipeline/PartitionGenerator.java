@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
+import kittyspark.runtime.engine.FinishReason;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.kv.KvSettings;
@@ -37,10 +38,11 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     private final EngineFactory factory;
     private final LongAccumulator enginesCreated;
     private final CollectionAccumulator<EngineReport> reports;
+    private final ProgressCounters progress;
 
     public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, int inputWidth,
                               EngineFactory factory, LongAccumulator enginesCreated,
-                              CollectionAccumulator<EngineReport> reports) {
+                              CollectionAccumulator<EngineReport> reports, ProgressCounters progress) {
         this.cfg = cfg;
         this.runId = runId;
         this.modelIdentity = modelIdentity;
@@ -49,6 +51,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         this.factory = factory;
         this.enginesCreated = enginesCreated;
         this.reports = reports;
+        this.progress = progress;
     }
 
     @Override
@@ -67,14 +70,14 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         KvSettings kv = cfg.kv().toSettings();
         PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
                 cfg.maxPromptTokens());
-        EngineRef ref = shared.ref();
+        OutputRow.Context ctx = new OutputRow.Context(runId, modelName, kv, shared.ref());
 
         Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
-                row -> start(row, engine, encoder, kv, ref, shared));
+                row -> start(row, engine, encoder, ctx, shared));
         if (task != null) {
-            task.addTaskCompletionListener(ctx -> {
+            task.addTaskCompletionListener(tc -> {
                 shared.sampleHeap();
-                reports.add(new EngineReport(ref, acquired.created(), System.nanoTime(), baseline,
+                reports.add(new EngineReport(ctx.engine(), acquired.created(), System.nanoTime(), baseline,
                         EngineReport.Counters.of(engine.stats()), shared.peakHeapBytes));
             });
         }
@@ -93,58 +96,66 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     }
 
     /** Starts one row; the returned handle waits for its output row. */
-    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, EngineRef ref,
+    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, OutputRow.Context ctx,
                                 ExecutorEngines.Shared shared) {
+        long startedAt = System.currentTimeMillis();
         int occurrence = row.getInt(row.fieldIndex(RunPlanner.OCCURRENCE));
         RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
         if (!plan.ok()) {
-            return done(shared, OutputRow.failed(row, inputWidth, plan, null, plan.error(), modelName, kv.mode().id(), ref));
+            return failed(shared, row, plan, null, ErrorCode.ofPlan(plan), plan.error(), ctx, startedAt);
         }
         PromptEncoder.Encoded encoded;
         try {
             encoded = encoder.encode(plan);
         } catch (RuntimeException e) {
-            return done(shared, OutputRow.failed(row, inputWidth, plan, null, "tokenization failed: " + e.getMessage(),
-                    modelName, kv.mode().id(), ref));
+            return failed(shared, row, plan, null, ErrorCode.TOKENIZATION_FAILED, "tokenization failed: " + e.getMessage(),
+                    ctx, startedAt);
         }
         if (encoded.error() != null) {
             Integer n = encoded.tokens() == null ? null : encoded.tokens().length;
-            return done(shared, OutputRow.failed(row, inputWidth, plan, n, encoded.error(), modelName, kv.mode().id(), ref));
+            return failed(shared, row, plan, n, encoded.code(), encoded.error(), ctx, startedAt);
         }
         int[] prompt = encoded.tokens();
         CompletableFuture<GenerationResult> future;
         try {
-            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
+            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), ctx.kv()));
         } catch (RuntimeException e) {
-            return done(shared, OutputRow.failed(row, inputWidth, plan, prompt.length, "rejected by the engine: " + e.getMessage(),
-                    modelName, kv.mode().id(), ref));
+            return failed(shared, row, plan, prompt.length, ErrorCode.ENGINE_REJECTED, "rejected by the engine: " + e.getMessage(),
+                    ctx, startedAt);
         }
-        boolean checkFidelity = StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
+        // Re-scoring against a full-precision cache only says something about a quantized cache.
+        boolean checkFidelity = ctx.kv().quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
         return () -> {
             GenerationResult r;
             try {
                 r = future.join();
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                shared.rowsDone.incrementAndGet();
-                return OutputRow.failed(row, inputWidth, plan, prompt.length, "generation failed: " + cause,
-                        modelName, kv.mode().id(), ref);
+                return failed(shared, row, plan, prompt.length, ErrorCode.GENERATION_FAILED, "generation failed: " + cause,
+                        ctx, startedAt).get();
             }
             GenerationService.FidelityScores f = null;
             if (checkFidelity && r.error() == null && r.tokens().length > 0) {
                 try {
-                    f = engine.fidelity(prompt, r.tokens(), kv);
+                    f = engine.fidelity(prompt, r.tokens(), ctx.kv());
                 } catch (RuntimeException e) {
                     LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
                 }
             }
+            String stop = r.finishReason() == FinishReason.STOP
+                    ? StopMatch.of(engine.decode(r.tokens()), r.completion(), plan.params().stop()) : null;
             shared.rowsDone.incrementAndGet();
-            return OutputRow.generated(row, inputWidth, plan, r, f, modelName, kv.mode().id(), ref);
+            boolean failed = r.finishReason() == FinishReason.ERROR;
+            progress.row(r.promptTokens(), failed ? null : r.completionTokens());
+            return OutputRow.generated(row, inputWidth, plan, r, stop, f, ctx, startedAt);
         };
     }
 
-    private static Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
+    private Supplier<Row> failed(ExecutorEngines.Shared shared, Row row, RowPlan plan, Integer promptTokens, String code,
+                                 String error, OutputRow.Context ctx, long startedAt) {
         shared.rowsDone.incrementAndGet();
-        return () -> row;
+        progress.row(null, null);
+        Row out = OutputRow.failed(row, inputWidth, plan, promptTokens, code, error, ctx, startedAt);
+        return () -> out;
     }
 }

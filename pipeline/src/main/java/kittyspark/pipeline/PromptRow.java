@@ -22,7 +22,7 @@ public record PromptRow(String id, int occurrence, String prompt, List<ChatMessa
 
     public static PromptRow from(Row row, PipelineConfig.Columns columns, int occurrence) {
         return new PromptRow(
-                stringOrNull(row, columns.id()),
+                idOrNull(row, columns.id()),
                 occurrence,
                 stringOrNull(row, columns.prompt()),
                 messages(row, columns.messages()),
@@ -39,6 +39,16 @@ public record PromptRow(String id, int occurrence, String prompt, List<ChatMessa
         } catch (IllegalArgumentException absent) {
             return -1;
         }
+    }
+
+    /** A string id, or an integer id as its decimal text. */
+    private static String idOrNull(Row row, String column) {
+        int i = index(row, column);
+        if (i < 0 || row.isNullAt(i)) {
+            return null;
+        }
+        Object v = row.get(i);
+        return v instanceof Number n ? String.valueOf(n.longValue()) : (String) v;
     }
 
     private static String stringOrNull(Row row, String column) {

@@ -11,6 +11,9 @@ import kittyspark.runtime.sampling.SamplingParams;
  * everything that decides the output, so a rerun can tell a stale row from a current one.
  */
 public record RowPlan(PromptRow row, SamplingParams params, String error, String fingerprint) {
+    /** How the errors that {@link ErrorCode} tells apart begin. */
+    static final String DUPLICATE_PREFIX = "duplicate id";
+    static final String INVALID_PARAMETERS_PREFIX = "invalid parameters";
 
     public boolean ok() {
         return error == null;
@@ -35,7 +38,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
                 }
                 params = new SamplingParams((int) maxNew, temperature, d.topK(), topP, seed, stop);
             } catch (IllegalArgumentException e) {
-                error = "invalid parameters: " + e.getMessage();
+                error = INVALID_PARAMETERS_PREFIX + ": " + e.getMessage();
             }
         }
         return new RowPlan(row, params, error, fingerprint);
@@ -49,7 +52,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
             return "id is empty";
         }
         if (row.occurrence() > 1) {
-            return "duplicate id '" + row.id() + "' (occurrence " + row.occurrence()
+            return DUPLICATE_PREFIX + " '" + row.id() + "' (occurrence " + row.occurrence()
                     + "): only the first row with this id is generated";
         }
         if (row.messages() == null && row.prompt() == null) {
@@ -68,7 +71,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
     private static String fingerprint(PromptRow row, PipelineConfig cfg, String modelIdentity, long maxNew,
                                       double temperature, double topP, long seed, List<String> stop) {
         List<String> parts = new ArrayList<>();
-        parts.add("v1");
+        parts.add("v2"); // v2: the output gained sampling, kv_params, timestamps, error codes
         parts.add("model=" + modelIdentity);
         parts.add("kv=" + cfg.kv().toSettings().describe());
         parts.add("truncate=" + (cfg.truncateLeft() ? "left" : "none") + ",max=" + cfg.maxPromptTokens());

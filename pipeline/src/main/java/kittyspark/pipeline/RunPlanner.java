@@ -54,8 +54,12 @@ public final class RunPlanner {
         }
     }
 
-    public static Plan plan(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore output) {
-        InputSchema schema = InputSchema.check(input.schema(), cfg.columns());
+    /**
+     * The input with the planning columns: duplicate ids numbered by input order, a fingerprint
+     * and a length estimate per row. Checks the input's schema first.
+     */
+    public static Dataset<Row> prepare(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model) {
+        InputSchema.check(input.schema(), cfg.columns());
         int width = input.schema().size();
         // Input order decides which duplicate is "first"; the scan order of the same files is stable.
         Dataset<Row> numbered = input
@@ -66,29 +70,44 @@ public final class RunPlanner {
         StructType planned = numbered.schema()
                 .add(FINGERPRINT, DataTypes.StringType, false)
                 .add(LENGTH, DataTypes.IntegerType, false);
-        Dataset<Row> fingerprinted = numbered.map(
-                new Fingerprinter(cfg, model.fingerprintPart(), width), Encoders.row(planned));
+        return numbered.map(new Fingerprinter(cfg, model.fingerprintPart(), width), Encoders.row(planned));
+    }
 
+    /** The output's current rows as the planner compares them: id, occurrence, fingerprint, error. */
+    static Dataset<Row> done(Dataset<Row> existing, PipelineConfig cfg) {
+        return existing.select(
+                functions.col(cfg.columns().id()).as("_done_id"),
+                functions.col(OutputSchema.ID_OCCURRENCE).as("_done_occ"),
+                functions.col(OutputSchema.FINGERPRINT).as("_done_fp"),
+                functions.col(OutputSchema.ERROR).as("_done_error"));
+    }
+
+    /** The same row (id and occurrence) in the planned input and in the output. */
+    static Column sameKey(Dataset<Row> planned, Dataset<Row> done, PipelineConfig cfg) {
+        return planned.col(cfg.columns().id()).eqNullSafe(done.col("_done_id"))
+                .and(planned.col(OCCURRENCE).equalTo(done.col("_done_occ")));
+    }
+
+    /** An output row that this run keeps: same fingerprint (and, when retrying errors, no error). */
+    static Column current(Dataset<Row> planned, Dataset<Row> done, PipelineConfig cfg) {
+        Column current = done.col("_done_fp").equalTo(planned.col(FINGERPRINT));
+        return cfg.run().retryErrors() ? current.and(done.col("_done_error").isNull()) : current;
+    }
+
+    public static Plan plan(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore output) {
+        StructType inputSchema = InputSchema.check(input.schema(), cfg.columns()).schema();
+        int width = input.schema().size();
+        Dataset<Row> fingerprinted = prepare(input, cfg, model);
         Dataset<Row> existing = output.latest();
         Dataset<Row> todo = fingerprinted;
         if (existing != null) {
-            String id = cfg.columns().id();
-            Dataset<Row> done = existing.select(
-                    functions.col(id).as("_done_id"),
-                    functions.col(OutputSchema.ID_OCCURRENCE).as("_done_occ"),
-                    functions.col(OutputSchema.FINGERPRINT).as("_done_fp"),
-                    functions.col(OutputSchema.ERROR).as("_done_error"));
-            Column sameKey = fingerprinted.col(id).eqNullSafe(done.col("_done_id"))
-                    .and(fingerprinted.col(OCCURRENCE).equalTo(done.col("_done_occ")));
-            Column current = done.col("_done_fp").equalTo(fingerprinted.col(FINGERPRINT));
-            if (cfg.run().retryErrors()) {
-                current = current.and(done.col("_done_error").isNull());
-            }
-            todo = fingerprinted.join(done, sameKey.and(current), "left_anti");
+            Dataset<Row> done = done(existing, cfg);
+            todo = fingerprinted.join(done, sameKey(fingerprinted, done, cfg).and(current(fingerprinted, done, cfg)),
+                    "left_anti");
         }
         long inputRows = input.count();
         long todoRows = todo.count();
-        return new Plan(todo, inputRows, todoRows, schema.schema(), width);
+        return new Plan(todo, inputRows, todoRows, inputSchema, width);
     }
 
     /** Adds the fingerprint and a length estimate (for balancing partitions) to each row. */
