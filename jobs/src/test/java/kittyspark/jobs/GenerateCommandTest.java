@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import kittyspark.jobs.cli.KittyCli;
-import kittyspark.pipeline.ExecutorEngines;
+import kittyspark.pipeline.executor.ExecutorEngines;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;

@@ -6,6 +6,7 @@ import java.util.List;
 
 import kittyspark.jobs.generate.JobConfig;
 import kittyspark.pipeline.PipelineConfig;
+import kittyspark.runtime.kv.KvMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +25,7 @@ class JobConfigTest {
         PipelineConfig c = JobConfig.load(null, List.of()).pipeline(Path.of("m"), null);
         assertEquals("m", c.modelDir());
         assertEquals(128, c.sampling().maxNewTokens());
-        assertEquals("kitty", c.kv().mode());
+        assertEquals(KvMode.KITTY, c.kv().mode());
         assertEquals(0.05, c.fidelityFraction());
         assertEquals("auto", c.engine().device());
     }

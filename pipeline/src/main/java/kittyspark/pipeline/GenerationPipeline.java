@@ -11,12 +11,20 @@ import java.util.function.Consumer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
+import kittyspark.pipeline.executor.EngineFactory;
+import kittyspark.pipeline.executor.EngineReport;
+import kittyspark.pipeline.executor.PartitionGenerator;
+import kittyspark.pipeline.executor.RuntimeGenerationService;
+import kittyspark.pipeline.output.OutputSchema;
+import kittyspark.pipeline.output.OutputStore;
+import kittyspark.pipeline.plan.LengthAwarePartitioner;
+import kittyspark.pipeline.plan.ModelIdentity;
+import kittyspark.pipeline.plan.RunPlanner;
+import kittyspark.pipeline.plan.RunPreview;
 import kittyspark.runtime.checkpoint.KvGeometry;
 import kittyspark.runtime.checkpoint.ModelConfig;
-import kittyspark.runtime.kv.KvCache;
-import kittyspark.runtime.kv.KvCaches;
+import kittyspark.runtime.kv.KvFootprint;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 import org.apache.spark.SparkContext;
@@ -77,7 +85,7 @@ public final class GenerationPipeline {
         SparkContext sc = spark.sparkContext();
         ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()));
         ModelConfig modelConfig = ModelConfig.load(Path.of(cfg.modelDir()));
-        KvSettings kv = cfg.kv().toSettings();
+        KvSettings kv = cfg.kv();
         OutputStore store = new OutputStore(spark, output, cfg.columns().id());
 
         sc.setJobGroup(runId, "kitty: plan " + input, false);
@@ -94,7 +102,7 @@ public final class GenerationPipeline {
             CollectionAccumulator<EngineReport> reports = sc.collectionAccumulator("kitty engine reports");
             ProgressCounters counters = ProgressCounters.register(sc);
             PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
-                    plan.inputWidth(), factory, enginesCreated, reports, counters);
+                    plan.inputSchema(), factory, enginesCreated, reports, counters);
 
             List<Integer> commits = new ArrayList<>();
             long tGen = System.nanoTime();
@@ -165,7 +173,7 @@ public final class GenerationPipeline {
         StructType inputSchema = input.schema();
         Dataset<Row> planned = RunPlanner.prepare(input, cfg, model);
         PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
-                inputSchema.size(), factory, sc.longAccumulator("kitty engines created"),
+                inputSchema, factory, sc.longAccumulator("kitty engines created"),
                 sc.collectionAccumulator("kitty engine reports"), ProgressCounters.register(sc));
         int partitions = cfg.run().partitions() > 0 ? cfg.run().partitions() : 2 * sc.defaultParallelism();
         return planned.repartition(partitions, functions.col(RunPlanner.FINGERPRINT))
@@ -269,33 +277,8 @@ public final class GenerationPipeline {
         return bytesPerToken <= 0 ? null : fp16 / bytesPerToken;
     }
 
-    /** Measures the cache format: bytes a sequence of {@code length} tokens holds, per token, all layers. */
+    /** KV bytes per token, all layers, of a sequence of {@code length} tokens in the job's cache format. */
     static double kvBytesPerToken(KvSettings kv, KvGeometry g, int length) {
-        try {
-            KvGeometry one = new KvGeometry(1, g.numHeads(), g.numKvHeads(), g.headDim());
-            KvCache cache = KvCaches.create(kv, one);
-            Random rnd = new Random(7);
-            // Append page-sized steps, attending after each, as decoding does: a quantized cache
-            // only turns its full-precision buffers into pages after a step's attention.
-            int step = Math.max(1, kv.pageSize());
-            for (int done = 0; done < length; done += step) {
-                int n = Math.min(step, length - done);
-                float[] k = new float[n * one.kvWidth()];
-                float[] v = new float[n * one.kvWidth()];
-                float[] q = new float[n * one.qWidth()];
-                for (int i = 0; i < k.length; i++) {
-                    k[i] = (float) rnd.nextGaussian();
-                    v[i] = (float) rnd.nextGaussian();
-                }
-                cache.append(0, k, v, n);
-                cache.attend(0, q, n, new float[n * one.qWidth()]);
-            }
-            double perToken = (double) cache.storedBytes() / length * g.numLayers();
-            cache.release();
-            return perToken;
-        } catch (RuntimeException e) {
-            LOG.warn("kitty: cannot measure the KV format of {}: {}", kv.describe(), e.toString());
-            return 0;
-        }
+        return (double) KvFootprint.bytesFor(kv, g, length) / length;
     }
 }

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
-import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 
 /**
@@ -24,7 +23,7 @@ import kittyspark.runtime.kv.KvSettings;
  * @param run            partitioning, commit size, progress, retries
  */
 public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults sampling, long jobSeed,
-                             KvSpec kv, boolean truncateLeft, int maxPromptTokens, double fidelityFraction,
+                             KvSettings kv, boolean truncateLeft, int maxPromptTokens, double fidelityFraction,
                              EngineSettings engine, RunSettings run) implements Serializable {
 
     public PipelineConfig {
@@ -39,20 +38,6 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
         }
         if (!(fidelityFraction >= 0.0 && fidelityFraction <= 1.0)) {
             throw new IllegalArgumentException("fidelity fraction must be in [0, 1], got " + fidelityFraction);
-        }
-    }
-
-    /**
-     * The KV-cache settings in a serializable form (Spark ships this config to executors).
-     * Built from {@link KvSettings} so the runtime's validation applies.
-     */
-    public record KvSpec(String mode, int pageSize, double boostFraction, int sink, int valueWindow) implements Serializable {
-        public static KvSpec of(KvSettings s) {
-            return new KvSpec(s.mode().id(), s.pageSize(), s.boostFraction(), s.sink(), s.valueWindow());
-        }
-
-        public KvSettings toSettings() {
-            return new KvSettings(KvMode.parse(mode), pageSize, boostFraction, sink, valueWindow);
         }
     }
 
@@ -133,7 +118,7 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
         return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, m, fidelityFraction, engine, run);
     }
 
-    public PipelineConfig withKv(KvSpec k) {
+    public PipelineConfig withKv(KvSettings k) {
         return new PipelineConfig(modelDir, columns, sampling, jobSeed, k, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
     }
 

@@ -27,7 +27,7 @@ public final class ProgressCounters implements Serializable {
     }
 
     /** One output row, with the tokens its prompt and completion had (0 when none). */
-    void row(Integer promptTokens, Integer generatedTokens) {
+    public void row(Integer promptTokens, Integer generatedTokens) {
         rows.add(1);
         if (promptTokens != null) {
             this.promptTokens.add(promptTokens);

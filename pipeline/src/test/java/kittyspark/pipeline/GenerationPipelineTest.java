@@ -6,6 +6,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import kittyspark.pipeline.executor.ExecutorEngines;
+import kittyspark.pipeline.plan.StableHash;
+import kittyspark.runtime.checkpoint.KvGeometry;
+import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 import org.apache.spark.sql.Dataset;
@@ -83,6 +87,17 @@ class GenerationPipelineTest {
             assertNotNull(r.getAs("completion_mean_logprob"));
         }
         assertTrue(Files.isRegularFile(shared.resolve("out/_kitty_summary.json")));
+    }
+
+    @Test
+    void theSummaryCountsKvBytesPerTokenWithTheRuntimesFootprint() {
+        KvGeometry g = ModelConfig.load(TestSpark.DEMO_MODEL).kvGeometry();
+        // fp16: every token holds a key and a value of kvWidth halves in every layer
+        assertEquals(g.numLayers() * g.kvWidth() * 2.0 * 2, mixedRun.kvBytesPerToken(), 1e-9);
+        assertEquals(1.0, mixedRun.kvRatioToFp16(), 1e-9);
+        double kitty = GenerationPipeline.kvBytesPerToken(KvSettings.of(KvMode.KITTY), g, 4096);
+        double ratio = mixedRun.kvBytesPerToken() / kitty;
+        assertTrue(ratio > 4 && ratio < 7, "kitty holds ~2.5 bits plus a full-precision sink and window: " + ratio);
     }
 
     @Test
@@ -227,7 +242,7 @@ class GenerationPipelineTest {
         // Prompts of ~450 tokens: after prefill the kitty cache holds key pages, so decoding reads 2-bit pages.
         String input = TestSpark.write(spark, TestSpark.goodRows(4), tmp.resolve("in"));
         PipelineConfig kitty = TestSpark.config().withFidelityFraction(1.0)
-                .withKv(PipelineConfig.KvSpec.of(KvSettings.of(KvMode.KITTY)));
+                .withKv(KvSettings.of(KvMode.KITTY));
         run(kitty, input, tmp.resolve("out"));
         for (Row r : read(tmp.resolve("out")).collectAsList()) {
             assertEquals("kitty", r.getAs("kv_mode"));

@@ -16,11 +16,11 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /** Shared fixtures: a small local Spark, the demo model, and inputs with every kind of bad row. */
-final class TestSpark {
-    static final Path REPO = Path.of(System.getProperty("kitty.repo.root", "..")).toAbsolutePath().normalize();
-    static final Path DEMO_MODEL = REPO.resolve("models/kitty-demo-qwen3-12m");
+public final class TestSpark {
+    public static final Path REPO = Path.of(System.getProperty("kitty.repo.root", "..")).toAbsolutePath().normalize();
+    public static final Path DEMO_MODEL = REPO.resolve("models/kitty-demo-qwen3-12m");
 
-    static final StructType INPUT = new StructType()
+    public static final StructType INPUT = new StructType()
             .add("id", DataTypes.StringType)
             .add("prompt", DataTypes.StringType)
             .add("max_new_tokens", DataTypes.IntegerType)
@@ -33,7 +33,7 @@ final class TestSpark {
     private TestSpark() {
     }
 
-    static SparkSession session() {
+    public static SparkSession session() {
         return SparkSession.builder().master("local[2]").appName("kitty-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4")
@@ -41,29 +41,29 @@ final class TestSpark {
                 .getOrCreate();
     }
 
-    static PipelineConfig config() {
+    public static PipelineConfig config() {
         return new PipelineConfig(DEMO_MODEL.toString(),
                 new PipelineConfig.Columns("id", "prompt", "messages"),
                 new PipelineConfig.SamplingDefaults(4, 0.0, 0, 1.0, List.of()),
-                42L, PipelineConfig.KvSpec.of(KvSettings.of(KvMode.FP16)), false, 0, 0.5,
+                42L, KvSettings.of(KvMode.FP16), false, 0, 0.5,
                 new PipelineConfig.EngineSettings("auto", 2, 16, 0, 2048),
                 new PipelineConfig.RunSettings(2, 8, 1000, Duration.ofSeconds(5), false));
     }
 
-    static Row row(String id, String prompt, Integer maxNew, Double temperature, Double topP, Long seed,
+    public static Row row(String id, String prompt, Integer maxNew, Double temperature, Double topP, Long seed,
                    List<String> stop, String source) {
         return RowFactory.create(id, prompt, maxNew, temperature, topP, seed,
                 stop == null ? null : scala.jdk.javaapi.CollectionConverters.asScala(stop).toSeq(), source);
     }
 
-    static Row ok(String id, String prompt) {
+    public static Row ok(String id, String prompt) {
         return row(id, prompt, null, null, null, null, null, "good");
     }
 
-    static final String UNICODE = "日本語のテキスト 😀🎉 שלום עולם e\u0301 \u200b zero\u0000width";
+    public static final String UNICODE = "日本語のテキスト 😀🎉 שלום עולם e\u0301 \u200b zero\u0000width";
 
     /** Good rows followed by one row of each bad kind (see the list). */
-    static List<Row> mixedRows() {
+    public static List<Row> mixedRows() {
         List<Row> rows = new ArrayList<>(goodRows(4));
         rows.addAll(Arrays.asList(
                 row(null, "def f():", null, null, null, null, null, "null id"),
@@ -79,7 +79,7 @@ final class TestSpark {
         return rows;
     }
 
-    static List<Row> goodRows(int n) {
+    public static List<Row> goodRows(int n) {
         List<Row> rows = new ArrayList<>();
         String[] prompts = {"import os\n\ndef main():\n", "class Point:\n    def __init__(self, x, y):\n",
                 "# compute the mean\ndef mean(xs):\n", "for i in range(10):\n", "def fib(n):\n    if n < 2:\n",
@@ -90,7 +90,7 @@ final class TestSpark {
         return rows;
     }
 
-    static String write(SparkSession spark, List<Row> rows, Path dir) {
+    public static String write(SparkSession spark, List<Row> rows, Path dir) {
         Dataset<Row> df = spark.createDataFrame(rows, INPUT);
         df.coalesce(1).write().mode("overwrite").parquet(dir.toString());
         return dir.toString();

@@ -1,8 +1,11 @@
 package kittyspark.runtime.kv;
 
+import java.io.Serializable;
+
 /**
  * A KV-cache mode and its parameters. {@link #of(KvMode)} gives the defaults of each mode;
  * the {@code with*} methods override one parameter (the CLI's --kv-boost-fraction, --kv-sink).
+ * Serializable: the pipeline's job config carries it to Spark executors.
  *
  * @param mode          fp16, kivi or kitty
  * @param pageSize      tokens per quantized page (P)
@@ -10,7 +13,7 @@ package kittyspark.runtime.kv;
  * @param sink          first tokens kept in full precision forever (S)
  * @param valueWindow   most recent values kept in full precision (W)
  */
-public record KvSettings(KvMode mode, int pageSize, double boostFraction, int sink, int valueWindow) {
+public record KvSettings(KvMode mode, int pageSize, double boostFraction, int sink, int valueWindow) implements Serializable {
     public static final int DEFAULT_PAGE_SIZE = 128;
     public static final int DEFAULT_VALUE_WINDOW = 128;
     public static final double KITTY_BOOST_FRACTION = 0.25;

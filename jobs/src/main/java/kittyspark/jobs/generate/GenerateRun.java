@@ -11,7 +11,7 @@ import kittyspark.jobs.cli.KittyHome;
 import kittyspark.pipeline.GenerationPipeline;
 import kittyspark.pipeline.JobSummary;
 import kittyspark.pipeline.PipelineConfig;
-import kittyspark.pipeline.RunPreview;
+import kittyspark.pipeline.plan.RunPreview;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 

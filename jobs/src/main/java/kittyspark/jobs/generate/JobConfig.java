@@ -175,7 +175,7 @@ public final class JobConfig {
         return new PipelineConfig(model,
                 value("kitty.input", () -> new PipelineConfig.Columns(string("kitty.input.id-column"),
                         string("kitty.input.prompt-column"), string("kitty.input.messages-column"))),
-                sampling, longValue("kitty.sampling.seed"), PipelineConfig.KvSpec.of(kvFinal),
+                sampling, longValue("kitty.sampling.seed"), kvFinal,
                 truncate.equals("left"), nonNegative("kitty.prompt.max-tokens"), fraction, engine, run);
     }
 

@@ -1,9 +1,11 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.OutputStore;
 import kittyspark.runtime.tokenizer.Tokenizer;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
@@ -35,7 +37,7 @@ public record RunPreview(String output, long inputRows, long newRows, long regen
         return newRows + regenerateRows + retryRows;
     }
 
-    static RunPreview of(SparkSession spark, Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore store) {
+    public static RunPreview of(SparkSession spark, Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore store) {
         Dataset<Row> planned = RunPlanner.prepare(input, cfg, model);
         Dataset<Row> existing = store.latest();
         Dataset<Row> classified;

@@ -1,35 +1,18 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
+import kittyspark.pipeline.TestSpark;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The pure parts: hashing, ordering, placement, device choice, chat templates. */
-class SmallPartsTest {
-
-    @Test
-    void boundedInOrderYieldsResultsInInputOrderAndNeverStartsMoreThanTheBound() {
-        AtomicInteger started = new AtomicInteger();
-        List<Integer> input = IntStream.range(0, 100).boxed().toList();
-        BoundedInOrder<Integer, Integer> it = new BoundedInOrder<>(input.iterator(), 7, i -> {
-            started.incrementAndGet();
-            return () -> i * 2;
-        });
-        List<Integer> out = new ArrayList<>();
-        it.forEachRemaining(out::add);
-        assertEquals(IntStream.range(0, 100).map(i -> i * 2).boxed().toList(), out);
-        assertEquals(7, it.peakInFlight());
-        assertEquals(100, started.get());
-    }
+/** The pure parts of planning: hashing, placement, chat templates. */
+class PlanPartsTest {
 
     @Test
     void snakeOrderGivesEveryPartitionOneOfEachLengthBand() {
@@ -57,16 +40,6 @@ class SmallPartsTest {
         assertTrue(StableHash.derivedSeed(0, "a#1") != StableHash.derivedSeed(1, "a#1"));
         // Pinned value: changing the hash would silently reseed (and re-fingerprint) every row of existing outputs.
         assertEquals(-8028627659649010727L, StableHash.hash64(0, "kitty"));
-    }
-
-    @Test
-    void deviceAutoUsesTheTaskGpuWithCpuFallbackAndTheCpuWithoutOne() {
-        assertEquals(new DeviceChoice("cuda:1", "1", true), DeviceChoice.resolve("auto", "1"));
-        assertEquals(new DeviceChoice("cpu", null, false), DeviceChoice.resolve("auto", null));
-        assertEquals(new DeviceChoice("cuda:0", "0", false), DeviceChoice.resolve("cuda", "0"));
-        assertEquals(new DeviceChoice("cpu", "0", false), DeviceChoice.resolve("cpu", "0"));
-        assertThrows(IllegalStateException.class, () -> DeviceChoice.resolve("cuda", null));
-        assertThrows(IllegalStateException.class, () -> DeviceChoice.resolve("auto", "GPU-abc"));
     }
 
     @Test

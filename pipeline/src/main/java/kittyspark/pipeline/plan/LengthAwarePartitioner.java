@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;

@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
@@ -12,6 +12,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.EngineRef;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.EngineStats;
@@ -121,7 +123,7 @@ public final class ExecutorEngines {
         PipelineConfig.EngineSettings e = cfg.engine();
         if (choice.device().startsWith("cuda")) {
             // the executor's CUDA pool holds the job's KV mode (quantized pages for kivi/kitty)
-            kittyspark.runtime.backend.cuda.CudaSettings.sizePoolFor(cfg.kv().toSettings());
+            kittyspark.runtime.backend.cuda.CudaSettings.sizePoolFor(cfg.kv());
         }
         EngineOptions options = new EngineOptions(Path.of(cfg.modelDir()), choice.device(), e.threads(), e.maxBatch(),
                 e.kvBudgetBytes(), e.prefillChunk());

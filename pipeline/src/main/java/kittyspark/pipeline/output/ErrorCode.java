@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.output;
 
 import java.util.List;
 
@@ -31,14 +31,5 @@ public final class ErrorCode {
             EMPTY_PROMPT, CHAT_TEMPLATE, TOKENIZATION_FAILED, ENGINE_REJECTED, GENERATION_FAILED);
 
     private ErrorCode() {
-    }
-
-    /** The code of a row whose plan failed (its id, prompt or parameters). */
-    static String ofPlan(RowPlan plan) {
-        String e = plan.error();
-        if (e.startsWith(RowPlan.DUPLICATE_PREFIX)) {
-            return DUPLICATE_ID;
-        }
-        return e.startsWith(RowPlan.INVALID_PARAMETERS_PREFIX) ? INVALID_PARAMETERS : INVALID_INPUT;
     }
 }

@@ -1,8 +1,10 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.util.ArrayList;
 import java.util.List;
 
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.ErrorCode;
 import kittyspark.runtime.sampling.SamplingParams;
 
 /**
@@ -17,6 +19,17 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
 
     public boolean ok() {
         return error == null;
+    }
+
+    /** The {@link ErrorCode} of a row whose plan failed (its id, prompt or parameters); null when it is ok. */
+    public String errorCode() {
+        if (error == null) {
+            return null;
+        }
+        if (error.startsWith(DUPLICATE_PREFIX)) {
+            return ErrorCode.DUPLICATE_ID;
+        }
+        return error.startsWith(INVALID_PARAMETERS_PREFIX) ? ErrorCode.INVALID_PARAMETERS : ErrorCode.INVALID_INPUT;
     }
 
     /** Resolves one row. Pure: the driver (for the fingerprint) and the executors get the same answer. */
@@ -73,7 +86,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         List<String> parts = new ArrayList<>();
         parts.add("v2"); // v2: the output gained sampling, kv_params, timestamps, error codes
         parts.add("model=" + modelIdentity);
-        parts.add("kv=" + cfg.kv().toSettings().describe());
+        parts.add("kv=" + cfg.kv().describe());
         parts.add("truncate=" + (cfg.truncateLeft() ? "left" : "none") + ",max=" + cfg.maxPromptTokens());
         parts.add("prompt=" + (row.prompt() == null ? "<null>" : StableHash.sha256Hex(row.prompt())));
         if (row.messages() != null) {

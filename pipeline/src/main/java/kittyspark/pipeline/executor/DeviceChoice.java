@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 /**
  * Which device an executor's engine runs on, decided from {@code kitty.engine.device} and the

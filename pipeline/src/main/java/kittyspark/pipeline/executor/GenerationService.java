@@ -1,7 +1,8 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.util.concurrent.CompletableFuture;
 
+import kittyspark.pipeline.plan.PromptTokenizer;
 import kittyspark.runtime.engine.EngineStats;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
@@ -12,17 +13,9 @@ import kittyspark.runtime.kv.KvSettings;
  * ({@link RuntimeGenerationService}); keeping this narrow lets the streaming logic be tested
  * without a model. Implementations are thread-safe: every task of an executor shares one.
  */
-public interface GenerationService extends AutoCloseable {
+public interface GenerationService extends PromptTokenizer, AutoCloseable {
 
     CompletableFuture<GenerationResult> submit(GenerationRequest request);
-
-    int[] encode(String text);
-
-    /** The text of token ids (to tell which stop string ended a completion). */
-    String decode(int[] tokens);
-
-    /** The model's context length in tokens (prompt plus completion). */
-    int contextLimit();
 
     String modelName();
 
@@ -30,6 +23,9 @@ public interface GenerationService extends AutoCloseable {
     String device();
 
     EngineStats stats();
+
+    /** The text of token ids (to tell which stop string ended a completion). */
+    String decode(int[] tokens);
 
     /** Re-scores prompt+completion with the cache {@code kv} and with a full-precision cache. */
     FidelityScores fidelity(int[] prompt, int[] completion, KvSettings kv);

@@ -1,16 +1,18 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
+
+import kittyspark.pipeline.output.ErrorCode;
 
 /**
  * Turns a planned row into prompt tokens: renders chat messages, tokenizes, and enforces the
  * context limit (an error, or a left cut when configured).
  */
-final class PromptEncoder {
-    private final GenerationService engine;
+public final class PromptEncoder {
+    private final PromptTokenizer engine;
     private final ChatTemplate chatTemplate;
     private final boolean truncateLeft;
     private final int maxPromptTokens;
 
-    PromptEncoder(GenerationService engine, ChatTemplate chatTemplate, boolean truncateLeft, int maxPromptTokens) {
+    public PromptEncoder(PromptTokenizer engine, ChatTemplate chatTemplate, boolean truncateLeft, int maxPromptTokens) {
         this.engine = engine;
         this.chatTemplate = chatTemplate;
         this.truncateLeft = truncateLeft;
@@ -18,13 +20,13 @@ final class PromptEncoder {
     }
 
     /** Tokens, or the row's error and its {@link ErrorCode}. */
-    record Encoded(int[] tokens, String code, String error) {
+    public record Encoded(int[] tokens, String code, String error) {
         Encoded(int[] tokens) {
             this(tokens, null, null);
         }
     }
 
-    Encoded encode(RowPlan plan) {
+    public Encoded encode(RowPlan plan) {
         String text;
         if (plan.row().messages() != null) {
             if (chatTemplate == null) {

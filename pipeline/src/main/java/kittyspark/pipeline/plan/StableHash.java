@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;

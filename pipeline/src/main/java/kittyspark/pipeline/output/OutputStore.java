@@ -1,10 +1,11 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.output;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import kittyspark.pipeline.InputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;

@@ -1,9 +1,12 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.io.Serializable;
 import java.util.List;
 import java.util.Set;
 
+import kittyspark.pipeline.InputException;
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.OutputSchema;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;

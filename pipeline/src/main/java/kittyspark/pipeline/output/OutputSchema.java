@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.output;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,11 +48,16 @@ public final class OutputSchema {
     /** The output commit (a directory kitty_commit=N) that holds the row. */
     public static final String COMMIT = "kitty_commit";
 
+    public static final String ENGINE_EXECUTOR_ID = "executor_id";
+    public static final String ENGINE_GPU = "gpu";
+    public static final String ENGINE_DEVICE = "device";
+    public static final String ENGINE_INSTANCE = "instance";
+
     public static final StructType ENGINE_TYPE = new StructType()
-            .add("executor_id", DataTypes.StringType)
-            .add("gpu", DataTypes.StringType)
-            .add("device", DataTypes.StringType)
-            .add("instance", DataTypes.StringType);
+            .add(ENGINE_EXECUTOR_ID, DataTypes.StringType)
+            .add(ENGINE_GPU, DataTypes.StringType)
+            .add(ENGINE_DEVICE, DataTypes.StringType)
+            .add(ENGINE_INSTANCE, DataTypes.StringType);
 
     public static final StructType SAMPLING_TYPE = new StructType()
             .add("max_new_tokens", DataTypes.IntegerType, false)

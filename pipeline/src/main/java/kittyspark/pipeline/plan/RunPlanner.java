@@ -1,5 +1,9 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
+import kittyspark.pipeline.InputException;
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.OutputSchema;
+import kittyspark.pipeline.output.OutputStore;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -28,11 +32,11 @@ public final class RunPlanner {
     }
 
     /**
-     * @param todo       rows to generate: input columns, then the planning columns
-     * @param inputRows  rows in the input
-     * @param inputWidth how many of todo's columns are the input's own
+     * @param todo        rows to generate: input columns, then the planning columns
+     * @param inputRows   rows in the input
+     * @param inputSchema the input's own columns
      */
-    public record Plan(Dataset<Row> todo, long inputRows, long todoRows, StructType inputSchema, int inputWidth) {
+    public record Plan(Dataset<Row> todo, long inputRows, long todoRows, StructType inputSchema) {
         public long skippedRows() {
             return inputRows - todoRows;
         }
@@ -60,7 +64,6 @@ public final class RunPlanner {
      */
     public static Dataset<Row> prepare(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model) {
         InputSchema.check(input.schema(), cfg.columns());
-        int width = input.schema().size();
         // Input order decides which duplicate is "first"; the scan order of the same files is stable.
         Dataset<Row> numbered = input
                 .withColumn(POSITION, functions.monotonically_increasing_id())
@@ -70,7 +73,7 @@ public final class RunPlanner {
         StructType planned = numbered.schema()
                 .add(FINGERPRINT, DataTypes.StringType, false)
                 .add(LENGTH, DataTypes.IntegerType, false);
-        return numbered.map(new Fingerprinter(cfg, model.fingerprintPart(), width), Encoders.row(planned));
+        return numbered.map(new Fingerprinter(cfg, model.fingerprintPart()), Encoders.row(planned));
     }
 
     /** The output's current rows as the planner compares them: id, occurrence, fingerprint, error. */
@@ -95,8 +98,7 @@ public final class RunPlanner {
     }
 
     public static Plan plan(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore output) {
-        StructType inputSchema = InputSchema.check(input.schema(), cfg.columns()).schema();
-        int width = input.schema().size();
+        InputSchema schema = InputSchema.check(input.schema(), cfg.columns());
         Dataset<Row> fingerprinted = prepare(input, cfg, model);
         Dataset<Row> existing = output.latest();
         Dataset<Row> todo = fingerprinted;
@@ -107,24 +109,22 @@ public final class RunPlanner {
         }
         long inputRows = input.count();
         long todoRows = todo.count();
-        return new Plan(todo, inputRows, todoRows, inputSchema, width);
+        return new Plan(todo, inputRows, todoRows, schema.schema());
     }
 
     /** Adds the fingerprint and a length estimate (for balancing partitions) to each row. */
     static final class Fingerprinter implements MapFunction<Row, Row> {
         private final PipelineConfig cfg;
         private final String model;
-        private final int width;
 
-        Fingerprinter(PipelineConfig cfg, String model, int width) {
+        Fingerprinter(PipelineConfig cfg, String model) {
             this.cfg = cfg;
             this.model = model;
-            this.width = width;
         }
 
         @Override
         public Row call(Row row) {
-            int occurrence = row.getInt(width);
+            int occurrence = row.getInt(row.fieldIndex(OCCURRENCE));
             PromptRow p = PromptRow.from(row, cfg.columns(), occurrence);
             RowPlan plan = RowPlan.of(p, cfg, model);
             int length = p.prompt() == null ? 0 : p.prompt().length();

@@ -1,8 +1,9 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.util.ArrayList;
 import java.util.List;
 
+import kittyspark.pipeline.PipelineConfig;
 import org.apache.spark.sql.Row;
 
 /**

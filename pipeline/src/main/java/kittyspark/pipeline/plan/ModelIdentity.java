@@ -1,10 +1,12 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+
+import kittyspark.pipeline.InputException;
 
 /**
  * What names a model in fingerprints: its directory name plus a digest of its config,

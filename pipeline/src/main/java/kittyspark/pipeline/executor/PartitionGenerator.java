@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -6,6 +6,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.ProgressCounters;
+import kittyspark.pipeline.output.ErrorCode;
+import kittyspark.pipeline.output.EngineRef;
+import kittyspark.pipeline.plan.ChatTemplate;
+import kittyspark.pipeline.plan.PromptEncoder;
+import kittyspark.pipeline.plan.PromptRow;
+import kittyspark.pipeline.plan.RowPlan;
+import kittyspark.pipeline.plan.RunPlanner;
+import kittyspark.pipeline.plan.StableHash;
 import kittyspark.runtime.engine.FinishReason;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
@@ -14,6 +24,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
@@ -34,20 +45,20 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     private final String runId;
     private final String modelIdentity;
     private final String modelName;
-    private final int inputWidth;
+    private final StructType inputSchema;
     private final EngineFactory factory;
     private final LongAccumulator enginesCreated;
     private final CollectionAccumulator<EngineReport> reports;
     private final ProgressCounters progress;
 
-    public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, int inputWidth,
+    public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, StructType inputSchema,
                               EngineFactory factory, LongAccumulator enginesCreated,
                               CollectionAccumulator<EngineReport> reports, ProgressCounters progress) {
         this.cfg = cfg;
         this.runId = runId;
         this.modelIdentity = modelIdentity;
         this.modelName = modelName;
-        this.inputWidth = inputWidth;
+        this.inputSchema = inputSchema;
         this.factory = factory;
         this.enginesCreated = enginesCreated;
         this.reports = reports;
@@ -67,17 +78,18 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         ExecutorEngines.Shared shared = acquired.shared();
         EngineReport.Counters baseline = shared.baseline(runId);
         GenerationService engine = shared.service();
-        KvSettings kv = cfg.kv().toSettings();
+        KvSettings kv = cfg.kv();
         PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
                 cfg.maxPromptTokens());
-        OutputRow.Context ctx = new OutputRow.Context(runId, modelName, kv, shared.ref());
+        EngineRef ref = shared.ref();
+        ResultRows results = new ResultRows(inputSchema, runId, modelName, kv, ref);
 
         Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
-                row -> start(row, engine, encoder, ctx, shared));
+                row -> start(row, engine, encoder, kv, results, shared));
         if (task != null) {
-            task.addTaskCompletionListener(tc -> {
+            task.addTaskCompletionListener(ctx -> {
                 shared.sampleHeap();
-                reports.add(new EngineReport(ctx.engine(), acquired.created(), System.nanoTime(), baseline,
+                reports.add(new EngineReport(ref, acquired.created(), System.nanoTime(), baseline,
                         EngineReport.Counters.of(engine.stats()), shared.peakHeapBytes));
             });
         }
@@ -96,48 +108,48 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     }
 
     /** Starts one row; the returned handle waits for its output row. */
-    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, OutputRow.Context ctx,
+    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
                                 ExecutorEngines.Shared shared) {
         long startedAt = System.currentTimeMillis();
         int occurrence = row.getInt(row.fieldIndex(RunPlanner.OCCURRENCE));
         RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
         if (!plan.ok()) {
-            return failed(shared, row, plan, null, ErrorCode.ofPlan(plan), plan.error(), ctx, startedAt);
+            return done(shared, results.failed(row, plan, null, plan.errorCode(), plan.error(), startedAt));
         }
         PromptEncoder.Encoded encoded;
         try {
             encoded = encoder.encode(plan);
         } catch (RuntimeException e) {
-            return failed(shared, row, plan, null, ErrorCode.TOKENIZATION_FAILED, "tokenization failed: " + e.getMessage(),
-                    ctx, startedAt);
+            return done(shared, results.failed(row, plan, null, ErrorCode.TOKENIZATION_FAILED,
+                    "tokenization failed: " + e.getMessage(), startedAt));
         }
         if (encoded.error() != null) {
             Integer n = encoded.tokens() == null ? null : encoded.tokens().length;
-            return failed(shared, row, plan, n, encoded.code(), encoded.error(), ctx, startedAt);
+            return done(shared, results.failed(row, plan, n, encoded.code(), encoded.error(), startedAt));
         }
         int[] prompt = encoded.tokens();
         CompletableFuture<GenerationResult> future;
         try {
-            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), ctx.kv()));
+            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
         } catch (RuntimeException e) {
-            return failed(shared, row, plan, prompt.length, ErrorCode.ENGINE_REJECTED, "rejected by the engine: " + e.getMessage(),
-                    ctx, startedAt);
+            return done(shared, results.failed(row, plan, prompt.length, ErrorCode.ENGINE_REJECTED,
+                    "rejected by the engine: " + e.getMessage(), startedAt));
         }
         // Re-scoring against a full-precision cache only says something about a quantized cache.
-        boolean checkFidelity = ctx.kv().quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
+        boolean checkFidelity = kv.quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
         return () -> {
             GenerationResult r;
             try {
                 r = future.join();
             } catch (CompletionException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
-                return failed(shared, row, plan, prompt.length, ErrorCode.GENERATION_FAILED, "generation failed: " + cause,
-                        ctx, startedAt).get();
+                return done(shared, results.failed(row, plan, prompt.length, ErrorCode.GENERATION_FAILED,
+                        "generation failed: " + cause, startedAt)).get();
             }
             GenerationService.FidelityScores f = null;
             if (checkFidelity && r.error() == null && r.tokens().length > 0) {
                 try {
-                    f = engine.fidelity(prompt, r.tokens(), ctx.kv());
+                    f = engine.fidelity(prompt, r.tokens(), kv);
                 } catch (RuntimeException e) {
                     LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
                 }
@@ -147,15 +159,13 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             shared.rowsDone.incrementAndGet();
             boolean failed = r.finishReason() == FinishReason.ERROR;
             progress.row(r.promptTokens(), failed ? null : r.completionTokens());
-            return OutputRow.generated(row, inputWidth, plan, r, stop, f, ctx, startedAt);
+            return results.generated(row, plan, r, stop, f, startedAt);
         };
     }
 
-    private Supplier<Row> failed(ExecutorEngines.Shared shared, Row row, RowPlan plan, Integer promptTokens, String code,
-                                 String error, OutputRow.Context ctx, long startedAt) {
+    private Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
         shared.rowsDone.incrementAndGet();
         progress.row(null, null);
-        Row out = OutputRow.failed(row, inputWidth, plan, promptTokens, code, error, ctx, startedAt);
-        return () -> out;
+        return () -> row;
     }
 }

@@ -1,7 +1,9 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.util.List;
 
+import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.TestSpark;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

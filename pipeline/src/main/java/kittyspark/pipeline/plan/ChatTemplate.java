@@ -1,4 +1,4 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.plan;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,7 +1,8 @@
-package kittyspark.pipeline;
+package kittyspark.pipeline.executor;
 
 import java.io.Serializable;
 
+import kittyspark.pipeline.output.EngineRef;
 import kittyspark.runtime.engine.EngineStats;
 
 /**
