@@ -2,6 +2,7 @@ package kittyspark.jobs;
 
 import kittyspark.jobs.cli.GenerateCommand;
 import kittyspark.jobs.cli.KittyCli;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
 
 /**
@@ -18,8 +19,11 @@ public final class GenerateJob {
         CommandLine cli = new CommandLine(new GenerateCommand());
         cli.setExecutionExceptionHandler(KittyCli.commandLine().getExecutionExceptionHandler());
         int rc = cli.execute(args);
-        if (rc != 0) {
-            System.exit(rc);
-        }
+        // The job owns its session: stop it so executors are released at once, then say how it went.
+        SparkSession.getDefaultSession().foreach(s -> {
+            s.stop();
+            return null;
+        });
+        System.exit(rc);
     }
 }

@@ -10,7 +10,7 @@ import kittyspark.runtime.backend.cuda.KittyGpuBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** The CUDA backend's benchmark (issue 5) on a synthetic model of a named shape. */
+/** The CUDA backend's benchmark on a synthetic model of a named shape. */
 @Command(name = "bench-gpu", mixinStandardHelpOptions = true,
         description = "On a CUDA device, with a synthetic model of a named shape (random bf16 weights made on the GPU): "
                 + "measured copy bandwidth and GEMM peak, decode-step time vs the roofline, prefill throughput, "
@@ -47,7 +47,7 @@ public final class BenchGpuCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--kv", split = ",", defaultValue = "fp16",
-            description = "KV modes; with kivi or kitty among them, the equal-memory benchmark of issue 6 instead (llama3-8b:"
+            description = "KV modes; with kivi or kitty among them, the equal-memory benchmark instead (llama3-8b:"
                     + " max concurrent sequences at 2K/8K/32K + 512, decode throughput at 8K with the full pool batch;"
                     + " writes kitty-gpu-bench.json/.md). Default: ${DEFAULT-VALUE}.")
     List<String> kv;

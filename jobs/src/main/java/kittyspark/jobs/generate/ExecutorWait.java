@@ -34,7 +34,7 @@ public final class ExecutorWait implements AutoCloseable {
     }
 
     /** The message, given how long the job has waited. */
-    static String message(SparkSettings settings, Duration waited) {
+    public static String message(SparkSettings settings, Duration waited) {
         StringBuilder b = new StringBuilder();
         b.append("kitty: no executor has been granted for ").append(waited.toSeconds())
                 .append(" s while work is waiting. Each executor asks for:\n");

@@ -84,7 +84,7 @@ public final class GenerateRun {
     }
 
     /** A relative --job-conf that is not under the working directory is looked up in the kitty-spark home. */
-    static Path jobConfFile(Path given) {
+    public static Path jobConfFile(Path given) {
         if (given == null || given.isAbsolute() || Files.exists(given)) {
             return given;
         }

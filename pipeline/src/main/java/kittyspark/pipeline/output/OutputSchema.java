@@ -86,8 +86,8 @@ public final class OutputSchema {
             .add(KV_MODE, DataTypes.StringType, false)
             .add(KV_PARAMS, KV_PARAMS_TYPE)
             .add(RUN_ID, DataTypes.StringType, false)
-            .add(STARTED_AT, DataTypes.TimestampType)
-            .add(FINISHED_AT, DataTypes.TimestampType)
+            .add(STARTED_AT, DataTypes.TimestampType, false)
+            .add(FINISHED_AT, DataTypes.TimestampType, false)
             .add(QUEUE_MS, DataTypes.DoubleType)
             .add(PREFILL_MS, DataTypes.DoubleType)
             .add(DECODE_MS, DataTypes.DoubleType)
@@ -98,7 +98,7 @@ public final class OutputSchema {
             .add(KV_KL, DataTypes.DoubleType)
             .add(FINGERPRINT, DataTypes.StringType, false)
             .add(ID_OCCURRENCE, DataTypes.IntegerType, false)
-            .add(ENGINE, ENGINE_TYPE);
+            .add(ENGINE, ENGINE_TYPE, false);
 
     public static final List<String> ADDED_COLUMNS;
 

@@ -104,6 +104,11 @@ public final class OutputStore {
         return new Path(work, "staging");
     }
 
+    /** {@link #staging()} as a URI string (for tests and messages). */
+    public String stagingDir() {
+        return staging().toString();
+    }
+
     /** Where compaction parks a commit while its filtered copy takes its place. */
     Path replaced() {
         return new Path(work, "replaced");
