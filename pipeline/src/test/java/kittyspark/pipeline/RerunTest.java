@@ -3,16 +3,16 @@ package kittyspark.pipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kittyspark.pipeline.executor.ExecutorEngines;
 import kittyspark.pipeline.plan.RunPreview;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerStageSubmitted;
+import org.apache.spark.sql.execution.QueryExecution;
+import org.apache.spark.sql.util.QueryExecutionListener;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RerunTest {
     static SparkSession spark;
     static final ObjectMapper JSON = new ObjectMapper();
+    /** A shuffle in a physical plan: {@code Exchange hashpartitioning(id#3, 200)}, {@code rangepartitioning(..., 4)}. */
+    static final Pattern EXCHANGE = Pattern.compile("Exchange (?:hash|range|roundrobin)?partitioning\\(.*?, (\\d+)\\)");
 
     @TempDir
     Path tmp;
@@ -55,21 +57,30 @@ class RerunTest {
         JobSummary first = new GenerationPipeline(spark, TestSpark.config()).run(input, out.toString());
         String summary = Files.readString(out.resolve("_kitty_summary.json"));
 
-        Map<Integer, Integer> tasksPerStage = new ConcurrentHashMap<>();
-        SparkListener count = new SparkListener() {
+        // Every shuffle of every query the rerun executes, as its physical plan states it.
+        List<Integer> shuffles = new java.util.concurrent.CopyOnWriteArrayList<>();
+        QueryExecutionListener plans = new QueryExecutionListener() {
             @Override
-            public void onStageSubmitted(SparkListenerStageSubmitted e) {
-                tasksPerStage.put(e.stageInfo().stageId(), e.stageInfo().numTasks());
+            public void onSuccess(String funcName, QueryExecution qe, long durationNs) {
+                Matcher m = EXCHANGE.matcher(qe.executedPlan().toString());
+                while (m.find()) {
+                    shuffles.add(Integer.parseInt(m.group(1)));
+                }
+            }
+
+            @Override
+            public void onFailure(String funcName, QueryExecution qe, Exception exception) {
             }
         };
         String shufflePartitions = spark.conf().get("spark.sql.shuffle.partitions");
         spark.conf().set("spark.sql.shuffle.partitions", "200"); // Spark's default, as spark-submit users have it
-        spark.sparkContext().addSparkListener(count);
+        spark.listenerManager().register(plans);
         JobSummary again;
         try {
             again = new GenerationPipeline(spark, TestSpark.config()).run(input, out.toString());
+            spark.sparkContext().listenerBus().waitUntilEmpty();
         } finally {
-            spark.sparkContext().removeSparkListener(count);
+            spark.listenerManager().unregister(plans);
             spark.conf().set("spark.sql.shuffle.partitions", shufflePartitions);
         }
 
@@ -78,9 +89,8 @@ class RerunTest {
         assertTrue(Files.isRegularFile(out.resolve("_kitty_runs/" + again.runId() + ".json")), "but it is on record");
         assertTrue(again.toText().contains("nothing to do"), again.toText());
         assertFalse(again.toText().contains("smaller than fp16"), again.toText());
-        assertTrue(!tasksPerStage.isEmpty());
-        int most = tasksPerStage.values().stream().mapToInt(Integer::intValue).max().orElse(0);
-        assertTrue(most <= 2 * spark.sparkContext().defaultParallelism(), "planning 3 rows in one file: " + tasksPerStage);
+        assertTrue(!shuffles.isEmpty(), "planning shuffles (numbering duplicates, matching the output)");
+        assertTrue(shuffles.stream().allMatch(n -> n <= 2), "3 rows in one file, 1 output commit: " + shuffles);
 
         JsonNode json = JSON.readTree(summary);
         JsonNode engine = json.path("concurrency").path("per_engine").get(0);

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import kittyspark.jobs.report.KvReportHtml;
+import kittyspark.jobs.report.Provenance;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.eval.KeyChannelMagnitudes;
@@ -34,6 +35,9 @@ public final class EvalKvCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "JSON lines with id and text.")
     Path input;
@@ -87,6 +91,9 @@ public final class EvalKvCommand implements Callable<Integer> {
             ObjectNode report = JSON.createObjectNode();
             report.put("model", engine.modelName());
             report.put("input", input.toString());
+            report.put("command", Provenance.command("eval-kv", spec.commandLine().getParseResult().originalArgs()));
+            report.put("created", Provenance.now());
+            report.put("commit", Provenance.commit(KittyHome.dir()));
             report.put("max_tokens", maxTokens);
             report.put("prefill", m);
             report.put("n_docs", r.nDocs());
@@ -108,7 +115,10 @@ public final class EvalKvCommand implements Callable<Integer> {
             if (html != null) {
                 KeyChannelMagnitudes.Heatmap heat = engine.backend() instanceof CpuBackend cpu && !docs.isEmpty()
                         ? KeyChannelMagnitudes.measure(cpu, docs.get(0), heatmapLayer, settings.get(0).pageSize()) : null;
-                Files.writeString(html, KvReportHtml.render(report, heat), StandardCharsets.UTF_8);
+                KvSettings kitty = settings.stream().filter(k -> k.mode() == KvMode.KITTY).findFirst()
+                        .orElse(model.withOverrides(KvSettings.of(KvMode.KITTY)));
+                Files.writeString(html, KvReportHtml.render(report, heat,
+                        new KvReportHtml.Boost(engine.config().kvGeometry().headDim(), kitty.boostFraction())), StandardCharsets.UTF_8);
                 System.err.println("eval-kv: HTML report -> " + html);
             }
         }
