@@ -48,11 +48,9 @@ class SparkSettingsTest {
     }
 
     @Test
-    void theJarSaysWhichSparkScalaAndJavaItNeeds() throws Exception {
-        var problem = kittyspark.jobs.generate.Versions.class.getDeclaredMethod("problem", String.class, String.class, int.class);
-        problem.setAccessible(true);
-        assertEquals(null, problem.invoke(null, "4.0.1", "2.13.16", 17));
-        String old = (String) problem.invoke(null, "3.5.3", "2.12.18", 17);
+    void theJarSaysWhichSparkScalaAndJavaItNeeds() {
+        assertEquals(null, kittyspark.jobs.generate.Versions.problem("4.0.1", "2.13.16", 17));
+        String old = kittyspark.jobs.generate.Versions.problem("3.5.3", "2.12.18", 17);
         assertTrue(old.contains("needs Spark 4.0.x built for Scala 2.13, on Java 17") && old.contains("this is Spark 3.5.3, Scala 2.12.18"), old);
     }
 }

@@ -11,7 +11,7 @@ public final class Versions {
     }
 
     /** Null when the versions fit, else the sentence that says what to change. */
-    static String problem(String spark, String scala, int java) {
+    public static String problem(String spark, String scala, int java) {
         if (!spark.startsWith("4.0.") || !scala.startsWith("2.13.") || java < 17) {
             return "kitty-spark's job jar needs " + NEEDED + "; this is Spark " + spark + ", Scala " + scala
                     + ", Java " + java + ". Use a Spark 4.0 distribution for Scala 2.13 (spark-4.0.x-bin-hadoop3)";

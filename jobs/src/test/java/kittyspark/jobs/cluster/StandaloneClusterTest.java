@@ -67,9 +67,10 @@ class StandaloneClusterTest {
         classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         sparkHome = sparkHome(classpath);
         int port = freePort();
+        int webui = freePort();
         masterUrl = "spark://127.0.0.1:" + port;
         children.add(launch(jarsOnly(classpath), List.of(), "org.apache.spark.deploy.master.Master",
-                "--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", String.valueOf(freePort())));
+                "--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", String.valueOf(webui)));
         for (String gpu : List.of("0", "1")) {
             Path script = dir.resolve("gpu-" + gpu + ".sh");
             Files.writeString(script, "#!/usr/bin/env bash\necho '{\"name\":\"gpu\",\"addresses\":[\"" + gpu + "\"]}'\n");
@@ -79,6 +80,25 @@ class StandaloneClusterTest {
                     "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", "2", "--memory", "1536m",
                     "--webui-port", String.valueOf(freePort()), "--work-dir", dir.resolve("work-" + gpu).toString(), masterUrl));
         }
+        waitForWorkers(webui, 2);
+    }
+
+    /** Until the master's status page lists {@code n} live workers (JVMs start slowly on a busy machine). */
+    private static void waitForWorkers(int webui, int n) throws Exception {
+        java.net.URI status = java.net.URI.create("http://127.0.0.1:" + webui + "/json/");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
+        while (System.nanoTime() < deadline) {
+            try (var in = status.toURL().openStream()) {
+                var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(in);
+                if (json.path("aliveworkers").asInt() >= n) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // the master is still starting
+            }
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("the standalone master has not " + n + " live workers; see the logs under " + dir);
     }
 
     /** A SPARK_HOME whose jars/ holds links to every jar of this test's classpath: what a Worker launches executors with. */

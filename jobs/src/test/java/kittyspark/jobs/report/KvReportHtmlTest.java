@@ -21,7 +21,7 @@ class KvReportHtmlTest {
         var modes = r.putArray("modes");
         modes.addObject().put("kv", "fp16").put("nll_mean", 1.8).put("ppl", 6.21).put("kl_vs_fp16", 0.0)
                 .put("top1_vs_fp16", 1.0).put("bits_per_element", 16.0).put("bits_per_element_all", 16.0);
-        modes.addObject().put("kv", "kitty(boost 0.25)").put("nll_mean", 1.83).put("ppl", 6.378).put("kl_vs_fp16", 0.01)
+        modes.addObject().put("kv", "kitty(boost 0.25)").put("nll_mean", 1.83).put("ppl", 6.37767).put("kl_vs_fp16", 0.01)
                 .put("top1_vs_fp16", 0.97).put("bits_per_element", 2.5).put("bits_per_element_all", 3.1);
         return r;
     }
@@ -31,12 +31,12 @@ class KvReportHtmlTest {
         String html = KvReportHtml.render(report(), null, new KvReportHtml.Boost(4, 0.25));
         assertTrue(html.contains("kitty-spark eval-kv --input docs.jsonl"));
         assertTrue(html.contains("2026-01-02T03:04:05Z") && html.contains("abc123def456") && html.contains("docs.jsonl"));
-        assertTrue(html.contains("<td>+2.70%</td>"), "6.378 against 6.21");
+        assertTrue(html.contains("<td>+2.70%</td>"), "6.37767 against 6.21");
         assertTrue(html.contains("<td>reference</td>"));
         assertTrue(html.contains("yAxis: [{ type: 'value', name: 'perplexity', min: 0 }"), "the perplexity axis starts at 0");
         assertFalse(html.contains("scale: true"));
         assertEquals(2, html.split("animation: false", -1).length - 1, "neither chart animates");
-        assertEquals("+2.70%", KvReportHtml.versusFp16(6.378, 6.21));
+        assertEquals("+2.70%", KvReportHtml.versusFp16(6.37767, 6.21));
     }
 
     @Test
