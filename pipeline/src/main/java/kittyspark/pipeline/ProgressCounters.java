@@ -6,7 +6,8 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * Rows and tokens done by a run's tasks, counted per row as it finishes. Spark sends running
+ * Rows and tokens done by a run's tasks: rows and generated tokens as each row finishes, prompt
+ * tokens as each prompt is handed to the engine. Spark sends running
  * tasks' values to the driver with every executor heartbeat, so {@link DriverProgress} sees
  * them grow during a task, not only when it ends.
  */
@@ -26,12 +27,14 @@ public final class ProgressCounters implements Serializable {
                 sc.longAccumulator("kitty generated tokens"));
     }
 
-    /** One output row, with the tokens its prompt and completion had (0 when none). */
-    public void row(Integer promptTokens, Integer generatedTokens) {
+    /** A prompt handed to the engine: counted at once, so a long prefill shows as work before its row finishes. */
+    public void prompt(int tokens) {
+        promptTokens.add(tokens);
+    }
+
+    /** One output row, with the tokens it generated (null when none). */
+    public void row(Integer generatedTokens) {
         rows.add(1);
-        if (promptTokens != null) {
-            this.promptTokens.add(promptTokens);
-        }
         if (generatedTokens != null) {
             this.generatedTokens.add(generatedTokens);
         }

@@ -42,8 +42,12 @@ public final class EvalKvCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "JSON lines with id and text.")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "FILE", description = "report.json")
+    @Option(names = "--output", paramLabel = "FILE", description = "report.json (required unless --from-report).")
     Path output;
+
+    @Option(names = "--from-report", paramLabel = "FILE",
+            description = "Render --html from this earlier report.json instead of evaluating (the heatmap is measured on the first --input document).")
+    Path fromReport;
 
     @Option(names = "--html", paramLabel = "FILE", description = "Also write an HTML report with charts.")
     Path html;
@@ -71,6 +75,12 @@ public final class EvalKvCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!Files.isRegularFile(input)) {
             throw new IllegalArgumentException(input + ": input file not found");
+        }
+        if (fromReport != null) {
+            return rerender();
+        }
+        if (output == null) {
+            throw new IllegalArgumentException("--output report.json is required (or --from-report with --html)");
         }
         int m = prefill != null ? prefill : maxTokens / 2;
         if (m < 1 || m >= maxTokens) {
@@ -113,14 +123,41 @@ public final class EvalKvCommand implements Callable<Integer> {
             JSON.writeValue(output.toFile(), report);
             System.out.println(table(r, secs));
             if (html != null) {
-                KeyChannelMagnitudes.Heatmap heat = engine.backend() instanceof CpuBackend cpu && !docs.isEmpty()
-                        ? KeyChannelMagnitudes.measure(cpu, docs.get(0), heatmapLayer, settings.get(0).pageSize()) : null;
-                KvSettings kitty = settings.stream().filter(k -> k.mode() == KvMode.KITTY).findFirst()
-                        .orElse(model.withOverrides(KvSettings.of(KvMode.KITTY)));
-                Files.writeString(html, KvReportHtml.render(report, heat,
-                        new KvReportHtml.Boost(engine.config().kvGeometry().headDim(), kitty.boostFraction())), StandardCharsets.UTF_8);
-                System.err.println("eval-kv: HTML report -> " + html);
+                writeHtml(engine, report, docs, settings);
             }
+        }
+        return 0;
+    }
+
+    private void writeHtml(GenerationEngine engine, ObjectNode report, List<int[]> docs, List<KvSettings> settings)
+            throws Exception {
+        KeyChannelMagnitudes.Heatmap heat = engine.backend() instanceof CpuBackend cpu && !docs.isEmpty()
+                ? KeyChannelMagnitudes.measure(cpu, docs.get(0), heatmapLayer, settings.get(0).pageSize()) : null;
+        KvSettings kitty = settings.stream().filter(k -> k.mode() == KvMode.KITTY).findFirst()
+                .orElse(model.withOverrides(KvSettings.of(KvMode.KITTY)));
+        Files.writeString(html, KvReportHtml.render(report, heat,
+                new KvReportHtml.Boost(engine.config().kvGeometry().headDim(), kitty.boostFraction())), StandardCharsets.UTF_8);
+        System.err.println("eval-kv: HTML report -> " + html);
+    }
+
+    /** --from-report: the page of an earlier evaluation, with this renderer. */
+    private int rerender() throws Exception {
+        if (html == null) {
+            throw new IllegalArgumentException("--from-report renders a page: give --html FILE");
+        }
+        ObjectNode report = (ObjectNode) JSON.readTree(fromReport.toFile());
+        for (String key : List.of("command", "created", "commit")) {
+            if (!report.hasNonNull(key)) {
+                report.put(key, "not recorded in " + fromReport);
+            }
+        }
+        List<KvSettings> settings = new ArrayList<>();
+        for (String mode : modes) {
+            KvSettings s = KvSettings.parse(mode);
+            settings.add(s.mode() == KvMode.KITTY ? model.withOverrides(s) : s);
+        }
+        try (GenerationEngine engine = GenerationEngine.open(model.engineOptions(1))) {
+            writeHtml(engine, report, readDocs(engine).subList(0, 1), settings);
         }
         return 0;
     }

@@ -135,6 +135,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             return done(shared, results.failed(row, plan, prompt.length, ErrorCode.ENGINE_REJECTED,
                     "rejected by the engine: " + e.getMessage(), startedAt));
         }
+        progress.prompt(prompt.length);
         // Re-scoring against a full-precision cache only says something about a quantized cache.
         boolean checkFidelity = kv.quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
         return () -> {
@@ -158,14 +159,14 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                     ? StopMatch.of(engine.decode(r.tokens()), r.completion(), plan.params().stop()) : null;
             shared.rowsDone.incrementAndGet();
             boolean failed = r.finishReason() == FinishReason.ERROR;
-            progress.row(r.promptTokens(), failed ? null : r.completionTokens());
+            progress.row(failed ? null : r.completionTokens());
             return results.generated(row, plan, r, stop, f, startedAt);
         };
     }
 
     private Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
         shared.rowsDone.incrementAndGet();
-        progress.row(null, null);
+        progress.row(null);
         return () -> row;
     }
 }
