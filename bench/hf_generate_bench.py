@@ -24,7 +24,7 @@ import json
 import sys
 import time
 
-# Llama-3-8B (meta-llama/Meta-Llama-3-8B config.json); kittyspark.runtime.bench.ModelShapes "llama3-8b".
+# Llama-3-8B (meta-llama/Meta-Llama-3-8B config.json); kittyspark.runtime.testing.ModelShapes (gpu-runtime test fixtures) "llama3-8b".
 LLAMA3_8B = dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
                  num_key_value_heads=8, head_dim=128, vocab_size=128256, rms_norm_eps=1e-5,
                  max_position_embeddings=8192, tie_word_embeddings=False, rope_theta=500000.0)

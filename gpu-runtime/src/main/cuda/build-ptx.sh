@@ -2,7 +2,7 @@
 # Builds the CUDA backend's kernels (the modules of Kernels.MODULES) into the PTX that the
 # backend loads from the classpath, and writes manifest.sha256 (sha256 of their sources) that
 # PtxManifestTest checks, so a changed .cu without rebuilt PTX fails the CPU build. The Kitty
-# page kernels (issue 6) have their own script and manifest: build-kitty-ptx.sh.
+# page kernels have their own script and manifest: build-kitty-ptx.sh.
 # Needs nvcc (CUDA 12.4+); run from anywhere:
 #   gpu-runtime/src/main/cuda/build-ptx.sh
 # No --use_fast_math: the numerics must match the CPU reference.

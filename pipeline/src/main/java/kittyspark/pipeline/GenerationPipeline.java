@@ -16,10 +16,14 @@ import kittyspark.pipeline.executor.EngineFactory;
 import kittyspark.pipeline.executor.EngineReport;
 import kittyspark.pipeline.executor.PartitionGenerator;
 import kittyspark.pipeline.executor.RuntimeGenerationService;
+import kittyspark.pipeline.output.OutputLock;
 import kittyspark.pipeline.output.OutputSchema;
 import kittyspark.pipeline.output.OutputStore;
+import kittyspark.pipeline.output.WriteStep;
+import kittyspark.pipeline.plan.InputFiles;
 import kittyspark.pipeline.plan.LengthAwarePartitioner;
 import kittyspark.pipeline.plan.ModelIdentity;
+import kittyspark.pipeline.plan.PlanColumns;
 import kittyspark.pipeline.plan.RunPlanner;
 import kittyspark.pipeline.plan.RunPreview;
 import kittyspark.runtime.checkpoint.KvGeometry;
@@ -53,107 +57,178 @@ public final class GenerationPipeline {
     private final SparkSession spark;
     private final PipelineConfig cfg;
     private final EngineFactory factory;
+    private final WriteStep.Listener steps;
     private final Consumer<String> progress;
 
-    public GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory) {
-        this(spark, cfg, factory, LOG::info);
+    /** @param steps told of each step of the output's write protocol (tests stop a job there) */
+    public GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory, WriteStep.Listener steps) {
+        this(spark, cfg, factory, steps, LOG::info);
     }
 
-    public GenerationPipeline(SparkSession spark, PipelineConfig cfg) {
-        this(spark, cfg, RuntimeGenerationService.factory());
-    }
-
-    private GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory, Consumer<String> progress) {
+    private GenerationPipeline(SparkSession spark, PipelineConfig cfg, EngineFactory factory, WriteStep.Listener steps,
+                               Consumer<String> progress) {
         this.spark = spark;
         this.cfg = cfg;
         this.factory = factory;
+        this.steps = steps;
         this.progress = progress;
     }
 
     /** The same pipeline, printing the driver's progress lines (every {@code run.progressInterval}) to {@code sink}. */
     public GenerationPipeline withProgress(Consumer<String> sink) {
-        return new GenerationPipeline(spark, cfg, factory, sink);
+        return new GenerationPipeline(spark, cfg, factory, steps, sink);
     }
 
     private static String newRunId() {
         return "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss-SSS"));
     }
 
+    public GenerationPipeline(SparkSession spark, PipelineConfig cfg) {
+        this(spark, cfg, RuntimeGenerationService.factory(), WriteStep.Listener.NONE);
+    }
+
+    /**
+     * Runs the job. Everything that can be checked without Spark work is checked first, so a
+     * broken model, a bad input file, an output in use or an unwritable output fails at once.
+     */
     public JobSummary run(String input, String output) {
         long t0 = System.nanoTime();
         String runId = newRunId();
-        SparkContext sc = spark.sparkContext();
-        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()));
+        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()), cfg.weightsDigest());
         ModelConfig modelConfig = ModelConfig.load(Path.of(cfg.modelDir()));
-        KvSettings kv = cfg.kv();
-        OutputStore store = new OutputStore(spark, output, cfg.columns().id());
-
-        sc.setJobGroup(runId, "kitty: plan " + input, false);
-        sc.setJobDescription("kitty: read prompts, number duplicates, fingerprint, skip rows already in the output");
-        Dataset<Row> in = RunPlanner.readInput(spark, input);
-        try (ShufflePartitions sized = ShufflePartitions.fitTo(spark, in)) {
-            store.recover();
-            RunPlanner.Plan plan = RunPlanner.plan(in, cfg, model, store);
-            Dataset<Row> todo = plan.todo().persist(StorageLevel.MEMORY_AND_DISK());
-            LOG.info("kitty {}: {} input rows, {} to generate, {} already in the output", runId, plan.inputRows(),
-                    plan.todoRows(), plan.skippedRows());
-
-            LongAccumulator enginesCreated = sc.longAccumulator("kitty engines created");
-            CollectionAccumulator<EngineReport> reports = sc.collectionAccumulator("kitty engine reports");
-            ProgressCounters counters = ProgressCounters.register(sc);
-            PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
-                    plan.inputSchema(), factory, enginesCreated, reports, counters);
-
-            List<Integer> commits = new ArrayList<>();
-            long tGen = System.nanoTime();
-            int chunks = (int) Math.max(0, (plan.todoRows() + cfg.run().commitRows() - 1) / cfg.run().commitRows());
-            if (chunks > 0) {
-                try (DriverProgress p = DriverProgress.start(sc, counters, plan.todoRows(), cfg.run().progressInterval(), progress)) {
-                    for (int chunk = 0; chunk < chunks; chunk++) {
-                        Dataset<Row> part = chunks == 1 ? todo : todo.where(functions.pmod(functions.xxhash64(
-                                functions.col(RunPlanner.FINGERPRINT), functions.col(RunPlanner.OCCURRENCE)),
-                                functions.lit(chunks)).equalTo(chunk));
-                        int partitions = partitions(Math.min(plan.todoRows(), cfg.run().commitRows()));
-                        sc.setJobDescription(String.format("kitty: balance prompts by length, commit %d of %d", chunk + 1, chunks));
-                        Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, RunPlanner.LENGTH, partitions);
-                        Dataset<Row> generated = spread.mapPartitions(generator, Encoders.row(OutputSchema.of(plan.inputSchema())));
-                        sc.setJobDescription(String.format("kitty: generate and write commit %d of %d (%s)", chunk + 1, chunks,
-                                model.name()));
-                        commits.add(store.commit(generated));
-                    }
-                }
-            }
-            double generateSeconds = (System.nanoTime() - tGen) / 1e9;
-            todo.unpersist();
-
-            sc.setJobDescription("kitty: compact rows superseded by this run");
-            long compacted = commits.isEmpty() ? 0 : store.compact();
-            sc.setJobDescription("kitty: summarise");
-            JobSummary summary = summarise(runId, store, commits, plan, model, modelConfig, kv, compacted,
-                    (System.nanoTime() - t0) / 1e9, generateSeconds, enginesCreated, reports);
-            if (summary.didWork()) {
-                store.writeText("_kitty_summary.json", summary.toJson()); // a rerun with nothing to do keeps the last real one
-            }
-            if (store.exists()) {
-                store.writeText("_kitty_runs/" + runId + ".json", summary.toJson());
-            }
-            return summary;
+        InputFiles files = InputFiles.check(spark, input);
+        OutputStore store = new OutputStore(spark, output, cfg.columns().id(), steps);
+        OutputLock lock;
+        try {
+            lock = store.lock(cfg.run().lockStaleAfter());
+        } catch (OutputLock.Unwritable e) {
+            return readOnly(runId, t0, files, store, model, modelConfig, e);
+        }
+        try (lock) {
+            return generate(runId, t0, files, store, model, modelConfig);
         } finally {
-            sc.clearJobGroup();
+            spark.sparkContext().clearJobGroup();
+        }
+    }
+
+    private JobSummary generate(String runId, long t0, InputFiles files, OutputStore store, ModelIdentity model,
+                                ModelConfig modelConfig) {
+        SparkContext sc = spark.sparkContext();
+        sc.setJobGroup(runId, "kitty: plan " + files, false);
+        sc.setJobDescription("kitty: read prompts, number duplicates, fingerprint, skip rows already in the output");
+        store.recover();
+        try (ShufflePartitions sized = ShufflePartitions.fitTo(spark, files.read())) {
+            return planAndGenerate(runId, t0, files, store, model, modelConfig, sc);
+        }
+    }
+
+    private JobSummary planAndGenerate(String runId, long t0, InputFiles files, OutputStore store, ModelIdentity model,
+                                ModelConfig modelConfig, SparkContext sc) {
+        RunPlanner.Plan plan = plan(files, store, model);
+        PlanColumns cols = plan.columns();
+        Dataset<Row> todo = plan.todo().persist(StorageLevel.MEMORY_AND_DISK());
+        LOG.info("kitty {}: {} input rows, {} to generate, {} already in the output", runId, plan.inputRows(),
+                plan.todoRows(), plan.skippedRows());
+
+        LongAccumulator enginesCreated = sc.longAccumulator("kitty engines created");
+        CollectionAccumulator<EngineReport> reports = sc.collectionAccumulator("kitty engine reports");
+        ProgressCounters counters = ProgressCounters.register(sc);
+        PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
+                plan.inputSchema(), cols, factory, enginesCreated, reports, counters);
+
+        List<Integer> commits = new ArrayList<>();
+        long tGen = System.nanoTime();
+        int chunks = (int) Math.max(0, (plan.todoRows() + cfg.run().commitRows() - 1) / cfg.run().commitRows());
+        DriverProgress driverProgress = chunks == 0 ? null
+                : DriverProgress.start(sc, counters, plan.todoRows(), cfg.run().progressInterval(), progress);
+        for (int chunk = 0; chunk < chunks; chunk++) {
+            Dataset<Row> part = chunks == 1 ? todo : todo.where(functions.pmod(functions.xxhash64(
+                    ColumnNames.col(cols.fingerprint()), ColumnNames.col(cols.occurrence())), functions.lit(chunks))
+                    .equalTo(chunk));
+            int partitions = partitions(Math.min(plan.todoRows(), cfg.run().commitRows()));
+            sc.setJobDescription(String.format("kitty: balance prompts by length, commit %d of %d", chunk + 1, chunks));
+            Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, cols.length(), cols.fingerprint(), partitions);
+            Dataset<Row> generated = spread.mapPartitions(generator, Encoders.row(OutputSchema.of(plan.inputSchema())));
+            sc.setJobDescription(String.format("kitty: generate and write commit %d of %d (%s)", chunk + 1, chunks, model.name()));
+            commits.add(store.commit(generated));
+        }
+        if (driverProgress != null) {
+            driverProgress.close();
+        }
+        double generateSeconds = (System.nanoTime() - tGen) / 1e9;
+        todo.unpersist();
+
+        // Always, not only after this run's commits: a run killed before or during its
+        // compaction leaves superseded rows that only a later run can drop.
+        sc.setJobDescription("kitty: compact superseded rows");
+        long compacted = store.compact();
+        sc.setJobDescription("kitty: summarise");
+        JobSummary summary = summarise(runId, store, commits, plan, model, modelConfig, cfg.kv(), compacted,
+                (System.nanoTime() - t0) / 1e9, generateSeconds, enginesCreated, reports);
+        if (summary.didWork()) {
+            store.writeText("_kitty_summary.json", summary.toJson()); // a rerun with nothing to do keeps the last real one
+        }
+        store.writeText("_kitty_runs/" + runId + ".json", summary.toJson());
+        return summary;
+    }
+
+    /**
+     * An output that cannot be written is fine when there is nothing to write (a finished output
+     * on a read-only mount): the run plans, finds nothing to do and says so. Otherwise it fails
+     * before generating anything.
+     */
+    private JobSummary readOnly(String runId, long t0, InputFiles files, OutputStore store, ModelIdentity model,
+                                ModelConfig modelConfig, OutputLock.Unwritable why) {
+        String cannot = "output " + store.path() + " cannot be written (" + why.getMessage() + ")";
+        if (store.isEmpty()) {
+            throw new InputException(cannot + "; give a writable --output", why);
+        }
+        if (store.needsRecovery()) {
+            throw new InputException(cannot + " and holds the leftovers of an interrupted run; make it writable", why);
+        }
+        spark.sparkContext().setJobGroup(runId, "kitty: plan " + files + " (read-only output)", false);
+        try {
+            RunPlanner.Plan plan = plan(files, store, model);
+            if (plan.todoRows() > 0) {
+                throw new InputException(cannot + ": " + plan.todoRows() + " rows are left to generate and nothing "
+                        + "was written; make it writable", why);
+            }
+            if (!store.staleCommits().isEmpty()) {
+                throw new InputException(cannot + " and holds superseded rows to compact; make it writable", why);
+            }
+            LOG.warn("kitty {}: {}; every row is done, so there is nothing to write (no summary file either)", runId, cannot);
+            return summarise(runId, store, List.of(), plan, model, modelConfig, cfg.kv(), 0,
+                    (System.nanoTime() - t0) / 1e9, 0, spark.sparkContext().longAccumulator(),
+                    spark.sparkContext().collectionAccumulator());
+        } finally {
+            spark.sparkContext().clearJobGroup();
+        }
+    }
+
+    /** Plans the run; a Spark failure while reading an input file is reported naming the file. */
+    private RunPlanner.Plan plan(InputFiles files, OutputStore store, ModelIdentity model) {
+        try {
+            return RunPlanner.plan(files.read(), cfg, model, store);
+        } catch (InputException e) {
+            throw e;
+        } catch (Exception e) {
+            throw files.explain(e);
         }
     }
 
     /** What {@link #run} would do, computed the same way, without generating or writing anything. */
     public RunPreview preview(String input, String output) {
         SparkContext sc = spark.sparkContext();
-        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()));
-        OutputStore store = new OutputStore(spark, output, cfg.columns().id());
-        sc.setJobGroup(newRunId(), "kitty: dry run over " + input, false);
-        try {
-            Dataset<Row> in = RunPlanner.readInput(spark, input);
-            try (ShufflePartitions sized = ShufflePartitions.fitTo(spark, in)) {
-                return RunPreview.of(spark, in, cfg, model, store);
-            }
+        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()), cfg.weightsDigest());
+        InputFiles files = InputFiles.check(spark, input);
+        OutputStore store = new OutputStore(spark, output, cfg.columns().id(), steps);
+        sc.setJobGroup(newRunId(), "kitty: dry run over " + files, false);
+        try (ShufflePartitions sized = ShufflePartitions.fitTo(spark, files.read())) {
+            return RunPreview.of(spark, files.read(), cfg, model, store);
+        } catch (InputException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw files.explain(e);
         } finally {
             sc.clearJobGroup();
         }
@@ -169,15 +244,16 @@ public final class GenerationPipeline {
     public Dataset<Row> transform(Dataset<Row> input) {
         String runId = "df-" + newRunId().substring("run-".length());
         SparkContext sc = spark.sparkContext();
-        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()));
+        ModelIdentity model = ModelIdentity.of(Path.of(cfg.modelDir()), cfg.weightsDigest());
         StructType inputSchema = input.schema();
-        Dataset<Row> planned = RunPlanner.prepare(input, cfg, model);
+        RunPlanner.Prepared planned = RunPlanner.prepare(input, cfg, model);
+        PlanColumns cols = planned.columns();
         PartitionGenerator generator = new PartitionGenerator(cfg, runId, model.fingerprintPart(), model.name(),
-                inputSchema, factory, sc.longAccumulator("kitty engines created"),
+                inputSchema, cols, factory, sc.longAccumulator("kitty engines created"),
                 sc.collectionAccumulator("kitty engine reports"), ProgressCounters.register(sc));
         int partitions = cfg.run().partitions() > 0 ? cfg.run().partitions() : 2 * sc.defaultParallelism();
-        return planned.repartition(partitions, functions.col(RunPlanner.FINGERPRINT))
-                .sortWithinPartitions(functions.col(RunPlanner.LENGTH).desc())
+        return planned.rows().repartition(partitions, ColumnNames.col(cols.fingerprint()))
+                .sortWithinPartitions(ColumnNames.col(cols.length()).desc())
                 .mapPartitions(generator, Encoders.row(OutputSchema.of(inputSchema)));
     }
 

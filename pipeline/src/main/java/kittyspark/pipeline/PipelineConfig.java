@@ -12,6 +12,7 @@ import kittyspark.runtime.kv.KvSettings;
  * builds it from HOCON; the pipeline never reads configuration files itself.
  *
  * @param modelDir       Hugging Face model directory, as seen by the executors
+ * @param weightsDigest  how much of the weights the model identity (and so every fingerprint) reads
  * @param columns        input column names
  * @param sampling       job-wide sampling defaults (a non-null per-row value wins)
  * @param jobSeed        mixed with each row's id to seed rows that give no seed
@@ -22,12 +23,13 @@ import kittyspark.runtime.kv.KvSettings;
  * @param engine         how executors build their engine
  * @param run            partitioning, commit size, progress, retries
  */
-public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults sampling, long jobSeed,
+public record PipelineConfig(String modelDir, WeightsDigest weightsDigest, Columns columns, SamplingDefaults sampling, long jobSeed,
                              KvSettings kv, boolean truncateLeft, int maxPromptTokens, double fidelityFraction,
                              EngineSettings engine, RunSettings run) implements Serializable {
 
     public PipelineConfig {
         Objects.requireNonNull(modelDir, "modelDir");
+        Objects.requireNonNull(weightsDigest, "weightsDigest");
         Objects.requireNonNull(columns, "columns");
         Objects.requireNonNull(sampling, "sampling");
         Objects.requireNonNull(kv, "kv");
@@ -38,6 +40,20 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
         }
         if (!(fidelityFraction >= 0.0 && fidelityFraction <= 1.0)) {
             throw new IllegalArgumentException("fidelity fraction must be in [0, 1], got " + fidelityFraction);
+        }
+    }
+
+    /** How the model identity digests the weights: every byte, or headers plus samples of every tensor. */
+    public enum WeightsDigest {
+        FULL, SAMPLED;
+
+        public static WeightsDigest parse(String s) {
+            for (WeightsDigest d : values()) {
+                if (d.name().equalsIgnoreCase(s)) {
+                    return d;
+                }
+            }
+            throw new IllegalArgumentException("must be full or sampled, got '" + s + "'");
         }
     }
 
@@ -83,46 +99,63 @@ public record PipelineConfig(String modelDir, Columns columns, SamplingDefaults 
      * @param commitRows       rows per output commit; a killed job keeps every finished commit
      * @param progressInterval how often each executor logs a progress line
      * @param retryErrors      also redo rows whose previous output is an error
+     * @param lockStaleAfter   an output lock whose holder gave no sign of life for this long may be taken over
      */
     public record RunSettings(int partitions, int maxInFlightPerTask, int commitRows, Duration progressInterval,
-                              boolean retryErrors) implements Serializable {
+                              boolean retryErrors, Duration lockStaleAfter) implements Serializable {
         public RunSettings {
             if (partitions < 0 || maxInFlightPerTask <= 0 || commitRows <= 0) {
                 throw new IllegalArgumentException("partitions >= 0, max in-flight > 0 and commit rows > 0 required");
             }
             Objects.requireNonNull(progressInterval, "progressInterval");
+            Objects.requireNonNull(lockStaleAfter, "lockStaleAfter");
+            if (lockStaleAfter.isNegative() || lockStaleAfter.isZero()) {
+                throw new IllegalArgumentException("lock stale-after must be positive, got " + lockStaleAfter);
+            }
         }
 
         public RunSettings withRetryErrors(boolean r) {
-            return new RunSettings(partitions, maxInFlightPerTask, commitRows, progressInterval, r);
+            return new RunSettings(partitions, maxInFlightPerTask, commitRows, progressInterval, r, lockStaleAfter);
+        }
+
+        public RunSettings withCommitRows(int n) {
+            return new RunSettings(partitions, maxInFlightPerTask, n, progressInterval, retryErrors, lockStaleAfter);
         }
     }
 
+    public PipelineConfig withWeightsDigest(WeightsDigest w) {
+        return new PipelineConfig(modelDir, w, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
+    }
+
+    public PipelineConfig withModelDir(String dir) {
+        return new PipelineConfig(dir, weightsDigest, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
+    }
+
     public PipelineConfig withRun(RunSettings r) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, r);
+        return new PipelineConfig(modelDir, weightsDigest, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, r);
     }
 
     public PipelineConfig withSampling(SamplingDefaults s) {
-        return new PipelineConfig(modelDir, columns, s, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
+        return new PipelineConfig(modelDir, weightsDigest, columns, s, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
     }
 
     public PipelineConfig withFidelityFraction(double f) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, f, engine, run);
+        return new PipelineConfig(modelDir, weightsDigest, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, f, engine, run);
     }
 
     public PipelineConfig withTruncateLeft(boolean t) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, t, maxPromptTokens, fidelityFraction, engine, run);
+        return new PipelineConfig(modelDir, weightsDigest, columns, sampling, jobSeed, kv, t, maxPromptTokens, fidelityFraction, engine, run);
     }
 
     public PipelineConfig withMaxPromptTokens(int m) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, m, fidelityFraction, engine, run);
+        return new PipelineConfig(modelDir, weightsDigest, columns, sampling, jobSeed, kv, truncateLeft, m, fidelityFraction, engine, run);
     }
 
     public PipelineConfig withKv(KvSettings k) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, k, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
+        return new PipelineConfig(modelDir, weightsDigest, columns, sampling, jobSeed, k, truncateLeft, maxPromptTokens, fidelityFraction, engine, run);
     }
 
     public PipelineConfig withEngine(EngineSettings e) {
-        return new PipelineConfig(modelDir, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, e, run);
+        return new PipelineConfig(modelDir, weightsDigest, columns, sampling, jobSeed, kv, truncateLeft, maxPromptTokens, fidelityFraction, e, run);
     }
 }

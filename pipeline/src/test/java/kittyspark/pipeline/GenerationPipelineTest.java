@@ -272,8 +272,8 @@ class GenerationPipelineTest {
         List<Row> rows = TestSpark.goodRows(6);
         String input = TestSpark.write(spark, rows, tmp.resolve("in"));
         PipelineConfig sampled = TestSpark.config().withSampling(new PipelineConfig.SamplingDefaults(6, 0.9, 0, 0.95, List.of()));
-        run(sampled.withRun(new PipelineConfig.RunSettings(1, 2, 1000, java.time.Duration.ofSeconds(5), false)), input, tmp.resolve("a"));
-        run(sampled.withRun(new PipelineConfig.RunSettings(3, 8, 2, java.time.Duration.ofSeconds(5), false)), input, tmp.resolve("b"));
+        run(sampled.withRun(new PipelineConfig.RunSettings(1, 2, 1000, java.time.Duration.ofSeconds(5), false, java.time.Duration.ofMinutes(10))), input, tmp.resolve("a"));
+        run(sampled.withRun(new PipelineConfig.RunSettings(3, 8, 2, java.time.Duration.ofSeconds(5), false, java.time.Duration.ofMinutes(10))), input, tmp.resolve("b"));
         Map<String, Row> a = byKey(read(tmp.resolve("a")));
         Map<String, Row> b = byKey(read(tmp.resolve("b")));
         for (String k : a.keySet()) {

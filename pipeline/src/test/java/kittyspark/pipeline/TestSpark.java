@@ -42,12 +42,12 @@ public final class TestSpark {
     }
 
     public static PipelineConfig config() {
-        return new PipelineConfig(DEMO_MODEL.toString(),
+        return new PipelineConfig(DEMO_MODEL.toString(), PipelineConfig.WeightsDigest.FULL,
                 new PipelineConfig.Columns("id", "prompt", "messages"),
                 new PipelineConfig.SamplingDefaults(4, 0.0, 0, 1.0, List.of()),
                 42L, KvSettings.of(KvMode.FP16), false, 0, 0.5,
                 new PipelineConfig.EngineSettings("auto", 2, 16, 0, 2048),
-                new PipelineConfig.RunSettings(2, 8, 1000, Duration.ofSeconds(5), false));
+                new PipelineConfig.RunSettings(2, 8, 1000, Duration.ofSeconds(5), false, Duration.ofMinutes(10)));
     }
 
     public static Row row(String id, String prompt, Integer maxNew, Double temperature, Double topP, Long seed,

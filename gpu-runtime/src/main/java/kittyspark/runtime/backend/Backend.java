@@ -54,6 +54,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Room of a new step, for the scheduler to fill; {@link #forwardAndSample} takes any step
+     * built within it as one step. By default a step has no limits.
+     */
+    default StepCapacity newStep() {
+        return StepCapacity.unlimited();
+    }
+
+    /**
      * Whether a new sequence that may grow to {@code worstCaseTokens} tokens fits next to the
      * ones admitted so far. The CPU backend has no fixed pool (the engine's byte budget rules).
      */

@@ -9,18 +9,17 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kittyspark.runtime.backend.Backend;
-import kittyspark.runtime.backend.ForwardInput;
-import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SampledToken;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
-import kittyspark.runtime.kv.KvFootprint;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.tokenizer.Tokenizer;
@@ -42,9 +41,12 @@ public final class GenerationEngine implements AutoCloseable {
     private final EngineOptions options;
     private final String modelName;
     private final StopRules rules;
-    private final LinkedBlockingQueue<RunningSequence> pending = new LinkedBlockingQueue<>();
+    private final LinkedBlockingDeque<RunningSequence> pending = new LinkedBlockingDeque<>();
     private final List<RunningSequence> running = new ArrayList<>();
-    private final Thread scheduler;
+    private final Scheduler scheduler;
+    /** Work that needs the backend outside a step (fidelity re-scoring), run by the scheduler thread. */
+    private final ConcurrentLinkedQueue<Runnable> betweenSteps = new ConcurrentLinkedQueue<>();
+    private final Thread loop;
     private final EngineCounters counters = new EngineCounters();
     private volatile boolean closed;
 
@@ -54,9 +56,10 @@ public final class GenerationEngine implements AutoCloseable {
         this.options = options;
         this.modelName = modelName;
         this.rules = new StopRules(eosIds, backend.config().maxPositionEmbeddings());
-        this.scheduler = new Thread(this::loop, "kitty-scheduler-" + backend.device());
-        this.scheduler.setDaemon(true);
-        this.scheduler.start();
+        this.scheduler = new Scheduler(backend, options, counters);
+        this.loop = new Thread(this::loop, "kitty-scheduler-" + backend.device());
+        this.loop.setDaemon(true);
+        this.loop.start();
     }
 
     /** Loads the checkpoint and tokenizer of {@code options.modelDir()} and starts the engine. */
@@ -134,9 +137,41 @@ public final class GenerationEngine implements AutoCloseable {
         return f;
     }
 
-    /** Teacher-forced fidelity of a completion under {@code kv} against the full-precision cache. Thread-safe. */
+    /**
+     * Teacher-forced fidelity of a completion under {@code kv} against the full-precision cache.
+     * Thread-safe: the scheduler thread runs it between two steps, so it never races a step
+     * for the device or the KV pools.
+     */
     public KvFidelity.Result fidelity(int[] prompt, int[] completion, KvSettings kv) {
-        return KvFidelity.measure(backend, prompt, completion, kv);
+        CompletableFuture<KvFidelity.Result> f = new CompletableFuture<>();
+        if (closed) {
+            throw new IllegalStateException("engine is closed");
+        }
+        betweenSteps.add(() -> {
+            try {
+                f.complete(KvFidelity.measure(backend, prompt, completion, kv));
+            } catch (RuntimeException | Error e) {
+                f.completeExceptionally(e);
+            }
+        });
+        if (!loop.isAlive()) {
+            runBetweenSteps(); // closed meanwhile: nobody else will run it
+        }
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    private void runBetweenSteps() {
+        Runnable r;
+        while ((r = betweenSteps.poll()) != null) {
+            r.run();
+        }
     }
 
     private String validate(GenerationRequest r) {
@@ -161,6 +196,7 @@ public final class GenerationEngine implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
+                runBetweenSteps();
                 admit();
                 if (!running.isEmpty()) {
                     step();
@@ -184,46 +220,20 @@ public final class GenerationEngine implements AutoCloseable {
         while ((s = pending.poll()) != null) {
             finishWithError(s, "engine closed");
         }
+        runBetweenSteps(); // a fidelity call that raced close still gets its answer
     }
 
     private void admit() throws InterruptedException {
         if (running.isEmpty()) {
-            RunningSequence first = pending.poll(200, TimeUnit.MILLISECONDS);
+            // Idle: wait a little for work instead of spinning.
+            RunningSequence first = pending.pollFirst(200, TimeUnit.MILLISECONDS);
             if (first == null) {
                 return;
             }
-            if (!backend.admits(first.request.kv(), worstCaseTokens(first.request))) {
-                // Even an empty device pool cannot hold it: fail this request, not the engine.
-                finishWithError(first, "prompt + max_new_tokens = " + worstCaseTokens(first.request)
-                        + " tokens do not fit the KV page pool of " + backend.device());
-                return;
-            }
-            start(first);
+            pending.offerFirst(first);
         }
-        long budget = options.kvBudgetBytes();
-        while (running.size() < options.maxBatch()) {
-            RunningSequence next = pending.peek();
-            if (next == null) {
-                break;
-            }
-            if (budget > 0 && counters.kvReserved() + reserve(next.request) > budget && !running.isEmpty()) {
-                break; // wait for a running sequence to free its pages
-            }
-            if (!backend.admits(next.request.kv(), worstCaseTokens(next.request))) {
-                break; // the backend's page pool is full until a running sequence finishes
-            }
-            start(pending.poll());
-        }
+        scheduler.admit(pending, running, this::start, this::finishWithError);
         counters.active(running.size());
-    }
-
-    /** Worst-case KV bytes of a request: prompt plus every new token, at the mode's footprint. */
-    private long reserve(GenerationRequest r) {
-        return KvFootprint.bytesFor(r.kv(), backend.config().kvGeometry(), worstCaseTokens(r));
-    }
-
-    private long worstCaseTokens(GenerationRequest r) {
-        return Math.min((long) r.prompt().length + r.params().maxNewTokens(), backend.config().maxPositionEmbeddings());
     }
 
     private void start(RunningSequence s) {
@@ -234,55 +244,32 @@ public final class GenerationEngine implements AutoCloseable {
             complete(s);
             return;
         }
-        s.state = backend.newSequence(s.request.kv(), worstCaseTokens(s.request));
-        counters.reserve(reserve(s.request));
+        s.state = backend.newSequence(s.request.kv(), scheduler.worstCaseTokens(s.request));
+        counters.reserve(scheduler.reserve(s.request));
         running.add(s);
     }
 
     private void step() {
-        List<ForwardInput> batch = new ArrayList<>(running.size());
-        int prefillBudget = options.prefillChunk();
-        int decodeRows = 0;
-        List<RunningSequence> fed = new ArrayList<>(running.size());
-        for (RunningSequence s : running) {
-            if (s.prefilling()) {
-                if (prefillBudget <= 0) {
-                    continue;
-                }
-                int[] prompt = s.request.prompt();
-                int n = Math.min(prefillBudget, prompt.length - s.promptFed);
-                batch.add(new ForwardInput(s.state, java.util.Arrays.copyOfRange(prompt, s.promptFed, s.promptFed + n), false));
-                s.promptFed += n;
-                prefillBudget -= n;
-                counters.prompt(n);
-            } else {
-                batch.add(new ForwardInput(s.state, new int[] {s.lastToken()}, false));
-                decodeRows++;
-            }
-            fed.add(s);
+        Scheduler.Step step = scheduler.next(running);
+        if (step.isEmpty()) {
+            throw new IllegalStateException("no running sequence fits an empty step of " + backend.device());
         }
-        // Sequences whose prompt is done after this step get their next token; prompt chunks with
-        // more to come need no logits at all.
-        List<SampleSpec> specs = new ArrayList<>(fed.size());
-        for (RunningSequence s : fed) {
-            specs.add(s.prefilling() ? null : new SampleSpec(s.request.params(), s.generatedCount, s.sampler));
-        }
-        List<SampledToken> picked = backend.forwardAndSample(batch, specs);
-        if (decodeRows > 0) {
-            counters.decodeStep(decodeRows);
+        counters.prompt(step.promptTokens());
+        List<SampledToken> picked = backend.forwardAndSample(step.inputs(), step.samples());
+        if (step.decodeRows() > 0) {
+            counters.decodeStep(step.decodeRows());
         }
         long now = System.nanoTime();
-        for (int i = 0; i < fed.size(); i++) {
-            RunningSequence s = fed.get(i);
-            if (s.prefilling()) {
+        for (int i = 0; i < step.fed().size(); i++) {
+            RunningSequence s = step.fed().get(i);
+            SampledToken t = picked.get(i);
+            if (t == null) {
                 continue; // more prompt chunks to come
             }
             if (s.generatedCount == 0) {
                 s.prefillDoneNanos = now;
             }
-            SampledToken t = picked.get(i);
-            int token = t.token();
-            s.addToken(token, t.logprob());
+            s.addToken(t.token(), t.logprob());
             counters.generated(1);
             checkFinish(s);
         }
@@ -290,7 +277,7 @@ public final class GenerationEngine implements AutoCloseable {
             RunningSequence s = it.next();
             if (s.finish != null) {
                 it.remove();
-                counters.release(reserve(s.request));
+                counters.release(scheduler.reserve(s.request));
                 complete(s);
             }
         }
@@ -350,7 +337,7 @@ public final class GenerationEngine implements AutoCloseable {
     public void close() {
         closed = true;
         try {
-            scheduler.join(30_000);
+            loop.join(30_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

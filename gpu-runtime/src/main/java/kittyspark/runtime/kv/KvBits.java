@@ -11,6 +11,6 @@ public final class KvBits {
         if (!kv.quantized()) {
             return KvMemory.FULL_PRECISION_BITS;
         }
-        return KvMemory.pageBitsPerElement(QuantizedKvCache.quantConfig(kv), headDim);
+        return KvMemory.pageBitsPerElement(kv.quantConfig(), headDim);
     }
 }

@@ -13,6 +13,6 @@ public final class KvFootprint {
             return tokens * g.numLayers() * g.kvWidth() * 2L * Short.BYTES;
         }
         return g.numLayers() * (long) g.numKvHeads()
-                * KvMemory.streamBytes(QuantizedKvCache.quantConfig(kv), g.headDim(), tokens);
+                * KvMemory.streamBytes(kv.quantConfig(), g.headDim(), tokens);
     }
 }

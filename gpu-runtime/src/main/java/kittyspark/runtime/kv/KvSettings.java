@@ -2,6 +2,8 @@ package kittyspark.runtime.kv;
 
 import java.io.Serializable;
 
+import kittyspark.kvquant.QuantConfig;
+
 /**
  * A KV-cache mode and its parameters. {@link #of(KvMode)} gives the defaults of each mode;
  * the {@code with*} methods override one parameter (the CLI's --kv-boost-fraction, --kv-sink).
@@ -67,5 +69,10 @@ public record KvSettings(KvMode mode, int pageSize, double boostFraction, int si
             return mode.id();
         }
         return mode.id() + "(P=" + pageSize + ",f=" + boostFraction + ",S=" + sink + ",W=" + valueWindow + ")";
+    }
+
+    /** kvquant's parameters of this mode's pages (the one mapping from settings to pages). */
+    public QuantConfig quantConfig() {
+        return new QuantConfig(pageSize, boostFraction, sink, valueWindow);
     }
 }

@@ -18,17 +18,13 @@ public final class QuantizedKvCache implements KvCache {
 
     public QuantizedKvCache(KvSettings settings, KvGeometry geometry) {
         this.g = geometry;
-        QuantConfig config = quantConfig(settings);
+        QuantConfig config = settings.quantConfig();
         this.streams = new QuantizedKvStream[g.numLayers()][g.numKvHeads()];
         for (int l = 0; l < g.numLayers(); l++) {
             for (int h = 0; h < g.numKvHeads(); h++) {
                 streams[l][h] = new QuantizedKvStream(config, g.headDim());
             }
         }
-    }
-
-    public static QuantConfig quantConfig(KvSettings s) {
-        return new QuantConfig(s.pageSize(), s.boostFraction(), s.sink(), s.valueWindow());
     }
 
     @Override

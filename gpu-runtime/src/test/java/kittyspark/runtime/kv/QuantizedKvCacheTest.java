@@ -138,7 +138,7 @@ class QuantizedKvCacheTest {
     void storedBytesAreWhatTheAccountingSaysForEveryLayerAndHead() {
         QuantizedKvCache c = new QuantizedKvCache(KITTY, G);
         run(c, 500, 777, 4);
-        long perStream = KvMemory.streamBytes(QuantizedKvCache.quantConfig(KITTY), G.headDim(), 777);
+        long perStream = KvMemory.streamBytes(KITTY.quantConfig(), G.headDim(), 777);
         assertEquals(perStream * G.numLayers() * G.numKvHeads(), c.storedBytes());
     }
 }

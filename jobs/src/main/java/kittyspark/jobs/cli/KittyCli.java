@@ -11,7 +11,6 @@ import picocli.CommandLine.Command;
             ScoreCommand.class,
             EvalKvCommand.class,
             BenchCommand.class,
-            BenchGpuCommand.class,
             GenerateCommand.class, DemoCommand.class,
             CommandLine.HelpCommand.class,
         })

@@ -167,12 +167,14 @@ public final class JobConfig {
         Duration progress = duration("kitty.run.progress-interval");
         PipelineConfig.RunSettings run = new PipelineConfig.RunSettings(nonNegative("kitty.run.partitions"),
                 positive("kitty.run.max-in-flight-per-task"), positive("kitty.run.commit-rows"), progress,
-                bool("kitty.run.retry-errors"));
+                bool("kitty.run.retry-errors"), duration("kitty.run.lock-stale-after"));
         double fraction = dbl("kitty.fidelity.fraction");
         if (!(fraction >= 0 && fraction <= 1)) {
             throw new ConfigError("kitty.fidelity.fraction must be in [0, 1], got " + fraction);
         }
-        return new PipelineConfig(model,
+        PipelineConfig.WeightsDigest digest = value("kitty.model-digest",
+                () -> PipelineConfig.WeightsDigest.parse(string("kitty.model-digest")));
+        return new PipelineConfig(model, digest,
                 value("kitty.input", () -> new PipelineConfig.Columns(string("kitty.input.id-column"),
                         string("kitty.input.prompt-column"), string("kitty.input.messages-column"))),
                 sampling, longValue("kitty.sampling.seed"), kvFinal,
@@ -248,11 +250,27 @@ public final class JobConfig {
     }
 
     private int integer(String key) {
+        wholeNumber(key);
         return value(key, () -> config.getInt(key));
     }
 
     private long longValue(String key) {
+        wholeNumber(key);
         return value(key, () -> config.getLong(key));
+    }
+
+    /** typesafe-config reads 1.5 as the int 1 and 1e20 as the largest long; an integer key must hold an integer. */
+    private void wholeNumber(String key) {
+        Number n = value(key, () -> config.getNumber(key));
+        if (n instanceof Double || n instanceof Float) {
+            double d = n.doubleValue();
+            if (d != Math.rint(d)) {
+                throw new ConfigError(key + " must be a whole number, got " + n);
+            }
+            if (d >= 0x1p63 || d < -0x1p63) {
+                throw new ConfigError(key + " must fit in a 64-bit integer, got " + n);
+            }
+        }
     }
 
     private double dbl(String key) {

@@ -11,10 +11,10 @@ import kittyspark.pipeline.ProgressCounters;
 import kittyspark.pipeline.output.ErrorCode;
 import kittyspark.pipeline.output.EngineRef;
 import kittyspark.pipeline.plan.ChatTemplate;
+import kittyspark.pipeline.plan.PlanColumns;
 import kittyspark.pipeline.plan.PromptEncoder;
 import kittyspark.pipeline.plan.PromptRow;
 import kittyspark.pipeline.plan.RowPlan;
-import kittyspark.pipeline.plan.RunPlanner;
 import kittyspark.pipeline.plan.StableHash;
 import kittyspark.runtime.engine.FinishReason;
 import kittyspark.runtime.engine.GenerationRequest;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * pending. A bad row becomes an error row; nothing a row does fails the task.
  *
  * <p>Input rows are the input's own columns followed by the planning columns
- * ({@link RunPlanner#OCCURRENCE} ...), which are dropped from the output.
+ * ({@link PlanColumns}), which are dropped from the output.
  */
 public final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionGenerator.class);
@@ -46,19 +46,21 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     private final String modelIdentity;
     private final String modelName;
     private final StructType inputSchema;
+    private final PlanColumns planColumns;
     private final EngineFactory factory;
     private final LongAccumulator enginesCreated;
     private final CollectionAccumulator<EngineReport> reports;
     private final ProgressCounters progress;
 
     public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, StructType inputSchema,
-                              EngineFactory factory, LongAccumulator enginesCreated,
+                              PlanColumns planColumns, EngineFactory factory, LongAccumulator enginesCreated,
                               CollectionAccumulator<EngineReport> reports, ProgressCounters progress) {
         this.cfg = cfg;
         this.runId = runId;
         this.modelIdentity = modelIdentity;
         this.modelName = modelName;
         this.inputSchema = inputSchema;
+        this.planColumns = planColumns;
         this.factory = factory;
         this.enginesCreated = enginesCreated;
         this.reports = reports;
@@ -107,11 +109,26 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         return gpu.get().addresses()[0];
     }
 
-    /** Starts one row; the returned handle waits for its output row. */
+    /**
+     * Starts one row; the returned handle waits for its output row. Nothing a row holds can fail
+     * the task: whatever goes wrong becomes the row's error.
+     */
     private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
                                 ExecutorEngines.Shared shared) {
         long startedAt = System.currentTimeMillis();
-        int occurrence = row.getInt(row.fieldIndex(RunPlanner.OCCURRENCE));
+        try {
+            return generate(row, engine, encoder, kv, results, shared, startedAt);
+        } catch (RuntimeException e) {
+            LOG.warn("kitty: a row failed unexpectedly; it becomes an error row", e);
+            return done(shared, results.failed(row, row.getString(row.fieldIndex(planColumns.fingerprint())),
+                    row.getInt(row.fieldIndex(planColumns.occurrence())), null, null, ErrorCode.INTERNAL_ERROR,
+                    "internal error: " + e, startedAt));
+        }
+    }
+
+    private Supplier<Row> generate(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv,
+                                   ResultRows results, ExecutorEngines.Shared shared, long startedAt) {
+        int occurrence = row.getInt(row.fieldIndex(planColumns.occurrence()));
         RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
         if (!plan.ok()) {
             return done(shared, results.failed(row, plan, null, plan.errorCode(), plan.error(), startedAt));
@@ -142,8 +159,8 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             GenerationResult r;
             try {
                 r = future.join();
-            } catch (CompletionException e) {
-                Throwable cause = e.getCause() == null ? e : e.getCause();
+            } catch (RuntimeException e) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                 return done(shared, results.failed(row, plan, prompt.length, ErrorCode.GENERATION_FAILED,
                         "generation failed: " + cause, startedAt)).get();
             }
@@ -158,8 +175,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             String stop = r.finishReason() == FinishReason.STOP
                     ? StopMatch.of(engine.decode(r.tokens()), r.completion(), plan.params().stop()) : null;
             shared.rowsDone.incrementAndGet();
-            boolean failed = r.finishReason() == FinishReason.ERROR;
-            progress.row(failed ? null : r.completionTokens());
+            progress.row(r.finishReason() == FinishReason.ERROR ? null : r.completionTokens());
             return results.generated(row, plan, r, stop, f, startedAt);
         };
     }

@@ -71,7 +71,14 @@ final class ResultRows {
 
     /** An error row: the row could not be generated, for the reason given ({@link ErrorCode} and message). */
     Row failed(Row input, RowPlan plan, Integer promptTokens, String code, String error, long startedAtMillis) {
-        return start(input, plan, startedAtMillis)
+        return failed(input, plan.fingerprint(), plan.row().occurrence(), plan.params(), promptTokens, code, error,
+                startedAtMillis);
+    }
+
+    /** An error row for a row that has no plan: fingerprint and occurrence come from its planning columns. */
+    Row failed(Row input, String fingerprint, int occurrence, SamplingParams params, Integer promptTokens, String code,
+               String error, long startedAtMillis) {
+        return start(input, fingerprint, occurrence, params, startedAtMillis)
                 .set(OutputSchema.PROMPT_TOKENS, promptTokens)
                 .set(OutputSchema.FINISH_REASON, FinishReason.ERROR.id())
                 .set(OutputSchema.ERROR_CODE, code)
@@ -81,15 +88,19 @@ final class ResultRows {
     }
 
     private OutputRow start(Row input, RowPlan plan, long startedAtMillis) {
+        return start(input, plan.fingerprint(), plan.row().occurrence(), plan.params(), startedAtMillis);
+    }
+
+    private OutputRow start(Row input, String fingerprint, int occurrence, SamplingParams params, long startedAtMillis) {
         return OutputRow.copying(outputSchema, inputSchema, input)
-                .set(OutputSchema.SAMPLING, sampling(plan.params()))
+                .set(OutputSchema.SAMPLING, sampling(params))
                 .set(OutputSchema.MODEL, model)
                 .set(OutputSchema.KV_MODE, kv.mode().id())
                 .set(OutputSchema.KV_PARAMS, kvParams)
                 .set(OutputSchema.RUN_ID, runId)
                 .set(OutputSchema.STARTED_AT, new Timestamp(startedAtMillis))
-                .set(OutputSchema.FINGERPRINT, plan.fingerprint())
-                .set(OutputSchema.ID_OCCURRENCE, plan.row().occurrence())
+                .set(OutputSchema.FINGERPRINT, fingerprint)
+                .set(OutputSchema.ID_OCCURRENCE, occurrence)
                 .set(OutputSchema.ENGINE, engine);
     }
 

@@ -27,8 +27,11 @@ public final class ErrorCode {
     /** Generation started and failed (an engine step failed, the engine closed); a rerun with --retry-errors may succeed. */
     public static final String GENERATION_FAILED = "generation_failed";
 
+    /** Something unexpected went wrong with the row (a bug); the row is kept as an error instead of failing the task. */
+    public static final String INTERNAL_ERROR = "internal_error";
+
     public static final List<String> ALL = List.of(INVALID_INPUT, INVALID_PARAMETERS, DUPLICATE_ID, PROMPT_TOO_LONG,
-            EMPTY_PROMPT, CHAT_TEMPLATE, TOKENIZATION_FAILED, ENGINE_REJECTED, GENERATION_FAILED);
+            EMPTY_PROMPT, CHAT_TEMPLATE, TOKENIZATION_FAILED, ENGINE_REJECTED, GENERATION_FAILED, INTERNAL_ERROR);
 
     private ErrorCode() {
     }

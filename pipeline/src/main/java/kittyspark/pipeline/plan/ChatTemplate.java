@@ -86,8 +86,17 @@ public final class ChatTemplate {
         RenderResult r = jinja.renderForResult(template, ctx);
         if (!r.getErrors().isEmpty()) {
             var err = r.getErrors().get(0);
-            throw new IllegalArgumentException("chat template failed: " + err.getMessage());
+            throw new IllegalArgumentException("chat template failed: " + templateMessage(err));
         }
         return r.getOutput();
+    }
+
+    /** The template's own words (raise_exception's message) rather than jinjava's "Error invoking function". */
+    private static String templateMessage(com.hubspot.jinjava.interpret.TemplateError err) {
+        Throwable t = err.getException();
+        while (t != null && t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t != null && t.getMessage() != null ? t.getMessage() : err.getMessage();
     }
 }

@@ -60,13 +60,7 @@ public final class InputSchema implements Serializable {
             requireType(schema, columns.prompt(), DataTypes.StringType, "a string");
         }
         if (hasMessages) {
-            DataType t = schema.apply(columns.messages()).dataType();
-            boolean ok = t instanceof ArrayType a && a.elementType() instanceof StructType s
-                    && List.of(s.fieldNames()).containsAll(List.of("role", "content"));
-            if (!ok) {
-                throw new InputException("input column '" + columns.messages()
-                        + "' must be an array of struct<role: string, content: string>, found " + t.simpleString());
-            }
+            checkMessages(columns.messages(), schema.apply(columns.messages()).dataType());
         }
         for (String numeric : List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, SEED)) {
             if (names.contains(numeric) && !(schema.apply(numeric).dataType() instanceof NumericType)) {
@@ -78,12 +72,42 @@ public final class InputSchema implements Serializable {
             requireType(schema, STOP, DataTypes.createArrayType(DataTypes.StringType), "an array of strings");
         }
         for (String reserved : OutputSchema.ADDED_COLUMNS) {
-            if (names.contains(reserved)) {
-                throw new InputException("input column '" + reserved + "' has the name of an output column; "
-                        + "rename or drop it before generating");
+            for (String name : schema.fieldNames()) {
+                // Spark matches names ignoring case, so "Error" would clash with "error" too.
+                if (name.equalsIgnoreCase(reserved)) {
+                    throw new InputException("input column '" + name + "' has the name of the output column '" + reserved
+                            + "' (names are compared ignoring case); rename or drop it before generating");
+                }
             }
         }
         return new InputSchema(schema, columns);
+    }
+
+    /**
+     * {@code array<struct<role: string, content: ...>>} where content is a string, or OpenAI-style
+     * parts {@code array<struct<type: string, text: string, ...>>} (text parts are joined; any other
+     * part type is an error row). Other fields of the structs are ignored.
+     */
+    private static void checkMessages(String column, DataType t) {
+        String expected = "input column '" + column + "' must be an array of struct<role: string, content: string> "
+                + "(or content as an array of struct<type: string, text: string> parts)";
+        if (!(t instanceof ArrayType a && a.elementType() instanceof StructType s)) {
+            throw new InputException(expected + ", found " + t.simpleString());
+        }
+        if (!List.of(s.fieldNames()).containsAll(List.of("role", "content"))) {
+            throw new InputException(expected + ", found " + t.simpleString() + " (role or content is missing)");
+        }
+        DataType role = s.apply("role").dataType();
+        if (!role.equals(DataTypes.StringType)) {
+            throw new InputException(expected + ", found " + column + "[].role of type " + role.simpleString());
+        }
+        DataType content = s.apply("content").dataType();
+        boolean parts = content instanceof ArrayType pa && pa.elementType() instanceof StructType ps
+                && List.of(ps.fieldNames()).contains("text") && ps.apply("text").dataType().equals(DataTypes.StringType)
+                && (!List.of(ps.fieldNames()).contains("type") || ps.apply("type").dataType().equals(DataTypes.StringType));
+        if (!content.equals(DataTypes.StringType) && !parts) {
+            throw new InputException(expected + ", found " + column + "[].content of type " + content.simpleString());
+        }
     }
 
     private static void requireType(StructType schema, String column, DataType expected, String what) {

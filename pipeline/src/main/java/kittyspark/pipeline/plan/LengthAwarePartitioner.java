@@ -1,11 +1,11 @@
 package kittyspark.pipeline.plan;
 
+import kittyspark.pipeline.ColumnNames;
 import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import scala.Tuple2;
 
 /**
@@ -25,15 +25,20 @@ public final class LengthAwarePartitioner {
         return round % 2 == 0 ? pos : n - 1 - pos;
     }
 
-    public static Dataset<Row> spread(SparkSession spark, Dataset<Row> rows, String lengthColumn, int partitions) {
+    /**
+     * @param lengthColumn a length estimate per row (longest is dealt first)
+     * @param tieColumn    orders rows of equal length, so the dealing is the same on every run
+     */
+    public static Dataset<Row> spread(SparkSession spark, Dataset<Row> rows, String lengthColumn, String tieColumn,
+                                      int partitions) {
         int n = Math.max(1, partitions);
-        JavaRDD<Row> dealt = rows.sort(functions.col(lengthColumn).desc(), functions.col(RunPlanner.FINGERPRINT))
+        JavaRDD<Row> dealt = rows.sort(ColumnNames.col(lengthColumn).desc(), ColumnNames.col(tieColumn))
                 .javaRDD()
                 .zipWithIndex()
                 .mapToPair(t -> new Tuple2<>(snake(t._2(), n), t._1()))
                 .partitionBy(new Exact(n))
                 .values();
-        return spark.createDataFrame(dealt, rows.schema()).sortWithinPartitions(functions.col(lengthColumn).desc());
+        return spark.createDataFrame(dealt, rows.schema()).sortWithinPartitions(ColumnNames.col(lengthColumn).desc());
     }
 
     /** Partition i holds key i. */

@@ -1,6 +1,5 @@
 package kittyspark.pipeline.plan;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import kittyspark.pipeline.PipelineConfig;
@@ -9,11 +8,29 @@ import org.apache.spark.sql.Row;
 /**
  * The fields of one input row that generation reads, lifted out of the Spark row. Optional
  * columns that are absent, and null values, are both null here (meaning: the job default).
+ *
+ * @param problem the first value of the row that cannot be used (then that field is null), or null
  */
 public record PromptRow(String id, int occurrence, String prompt, List<ChatMessage> messages,
-                        Long maxNewTokens, Double temperature, Double topP, Long seed, List<String> stop) {
+                        Long maxNewTokens, Double temperature, Double topP, Long seed, List<String> stop,
+                        Problem problem) {
 
+    /** One chat message; multi-part content arrives here as its text parts joined. */
     public record ChatMessage(String role, String content) {
+    }
+
+    /**
+     * Why a value of the row cannot be used.
+     *
+     * @param message     names the field (down to the array index) and what is wrong with it
+     * @param valueDigest a digest of the offending value, so a corrected value changes the row's fingerprint
+     */
+    public record Problem(String message, String valueDigest) {
+    }
+
+    public PromptRow(String id, int occurrence, String prompt, List<ChatMessage> messages, Long maxNewTokens,
+                     Double temperature, Double topP, Long seed, List<String> stop) {
+        this(id, occurrence, prompt, messages, maxNewTokens, temperature, topP, seed, stop, null);
     }
 
     /** The key a row is known by in the output: duplicate ids are told apart by their occurrence. */
@@ -21,70 +38,17 @@ public record PromptRow(String id, int occurrence, String prompt, List<ChatMessa
         return (id == null ? "\u0000null" : id) + "#" + occurrence;
     }
 
+    /** Reads one row. Never throws: a value that cannot be used becomes the row's {@link #problem}. */
     public static PromptRow from(Row row, PipelineConfig.Columns columns, int occurrence) {
-        return new PromptRow(
-                idOrNull(row, columns.id()),
-                occurrence,
-                stringOrNull(row, columns.prompt()),
-                messages(row, columns.messages()),
-                number(row, InputSchema.MAX_NEW_TOKENS) == null ? null : number(row, InputSchema.MAX_NEW_TOKENS).longValue(),
-                number(row, InputSchema.TEMPERATURE) == null ? null : number(row, InputSchema.TEMPERATURE).doubleValue(),
-                number(row, InputSchema.TOP_P) == null ? null : number(row, InputSchema.TOP_P).doubleValue(),
-                number(row, InputSchema.SEED) == null ? null : number(row, InputSchema.SEED).longValue(),
-                strings(row, InputSchema.STOP));
-    }
-
-    private static int index(Row row, String column) {
-        try {
-            return row.fieldIndex(column);
-        } catch (IllegalArgumentException absent) {
-            return -1;
-        }
-    }
-
-    /** A string id, or an integer id as its decimal text. */
-    private static String idOrNull(Row row, String column) {
-        int i = index(row, column);
-        if (i < 0 || row.isNullAt(i)) {
-            return null;
-        }
-        Object v = row.get(i);
-        return v instanceof Number n ? String.valueOf(n.longValue()) : (String) v;
-    }
-
-    private static String stringOrNull(Row row, String column) {
-        int i = index(row, column);
-        return i < 0 || row.isNullAt(i) ? null : row.getString(i);
-    }
-
-    private static Number number(Row row, String column) {
-        int i = index(row, column);
-        if (i < 0 || row.isNullAt(i)) {
-            return null;
-        }
-        Object v = row.get(i);
-        return v instanceof Number n ? n : null;
-    }
-
-    private static List<String> strings(Row row, String column) {
-        int i = index(row, column);
-        if (i < 0 || row.isNullAt(i)) {
-            return null;
-        }
-        return new ArrayList<>(row.<String>getList(i));
-    }
-
-    private static List<ChatMessage> messages(Row row, String column) {
-        int i = index(row, column);
-        if (i < 0 || row.isNullAt(i)) {
-            return null;
-        }
-        List<ChatMessage> out = new ArrayList<>();
-        for (Row m : row.<Row>getList(i)) {
-            String role = m.isNullAt(m.fieldIndex("role")) ? null : m.getString(m.fieldIndex("role"));
-            String content = m.isNullAt(m.fieldIndex("content")) ? null : m.getString(m.fieldIndex("content"));
-            out.add(new ChatMessage(role, content));
-        }
-        return out;
+        RowValues v = new RowValues(row);
+        String id = v.id(columns.id());
+        String prompt = v.string(columns.prompt());
+        List<ChatMessage> messages = v.messages(columns.messages());
+        Long maxNewTokens = v.wholeNumber(InputSchema.MAX_NEW_TOKENS);
+        Double temperature = v.number(InputSchema.TEMPERATURE);
+        Double topP = v.number(InputSchema.TOP_P);
+        Long seed = v.wholeNumber(InputSchema.SEED);
+        List<String> stop = v.strings(InputSchema.STOP);
+        return new PromptRow(id, occurrence, prompt, messages, maxNewTokens, temperature, topP, seed, stop, v.problem());
     }
 }

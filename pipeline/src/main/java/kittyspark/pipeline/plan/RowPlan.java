@@ -50,7 +50,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
                     throw new IllegalArgumentException("max_new_tokens must fit in an int, got " + maxNew);
                 }
                 params = new SamplingParams((int) maxNew, temperature, d.topK(), topP, seed, stop);
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) {
                 error = INVALID_PARAMETERS_PREFIX + ": " + e.getMessage();
             }
         }
@@ -67,6 +67,9 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         if (row.occurrence() > 1) {
             return DUPLICATE_PREFIX + " '" + row.id() + "' (occurrence " + row.occurrence()
                     + "): only the first row with this id is generated";
+        }
+        if (row.problem() != null) {
+            return row.problem().message();
         }
         if (row.messages() == null && row.prompt() == null) {
             return "prompt is null";
@@ -102,6 +105,10 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
         parts.add("top_p=" + topP);
         parts.add("seed=" + seed);
         parts.add("stop=" + String.join("\u0001", stop));
+        if (row.problem() != null) {
+            // The unusable value is null in the row: its digest makes a corrected value a new fingerprint.
+            parts.add("problem=" + row.problem().message() + "@" + row.problem().valueDigest());
+        }
         return StableHash.sha256Hex(String.join("|", parts));
     }
 }

@@ -1,6 +1,6 @@
 package kittyspark.pipeline.plan;
 
-import kittyspark.pipeline.InputException;
+import kittyspark.pipeline.ColumnNames;
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.pipeline.output.OutputSchema;
 import kittyspark.pipeline.output.OutputStore;
@@ -10,7 +10,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
@@ -22,12 +21,6 @@ import org.apache.spark.sql.types.StructType;
  * already in the output (same fingerprint; and not an error when retrying errors).
  */
 public final class RunPlanner {
-    /** Planning columns appended after the input's own columns. */
-    public static final String OCCURRENCE = "_kitty_occurrence";
-    public static final String FINGERPRINT = "_kitty_fingerprint";
-    public static final String LENGTH = "_kitty_length";
-    private static final String POSITION = "_kitty_position";
-
     private RunPlanner() {
     }
 
@@ -35,107 +28,125 @@ public final class RunPlanner {
      * @param todo        rows to generate: input columns, then the planning columns
      * @param inputRows   rows in the input
      * @param inputSchema the input's own columns
+     * @param columns     the names of the planning columns
      */
-    public record Plan(Dataset<Row> todo, long inputRows, long todoRows, StructType inputSchema) {
+    public record Plan(Dataset<Row> todo, long inputRows, long todoRows, StructType inputSchema, PlanColumns columns) {
         public long skippedRows() {
             return inputRows - todoRows;
         }
     }
 
-    public static Dataset<Row> readInput(SparkSession spark, String input) {
-        try {
-            org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(input);
-            if (!p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p)) {
-                throw new InputException("input " + input + " does not exist; give a Parquet file or directory with --input");
-            }
-        } catch (java.io.IOException e) {
-            throw new InputException("cannot open input " + input + ": " + e.getMessage(), e);
-        }
-        try {
-            return spark.read().parquet(input);
-        } catch (RuntimeException e) {
-            throw new InputException("input " + input + " is not readable as Parquet: " + e.getMessage(), e);
-        }
+    /**
+     * The input with the planning columns: duplicate ids numbered by input order, a fingerprint
+     * and a length estimate per row.
+     *
+     * @param rows        the input's columns, then the planning columns
+     * @param columns     the names of the planning columns
+     * @param inputSchema the input's own columns
+     */
+    public record Prepared(Dataset<Row> rows, PlanColumns columns, StructType inputSchema) {
+    }
+
+    /** Checks the input's schema and adds the planning columns. Shared by the run, the dry run and the DataFrame entry point. */
+    public static Prepared prepare(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model) {
+        InputSchema schema = InputSchema.check(input.schema(), cfg.columns());
+        PlanColumns cols = PlanColumns.freshFor(input.schema());
+        String position = ColumnNames.fresh(input.schema().add(cols.occurrence(), DataTypes.IntegerType), "_kitty_position");
+        // Input order decides which duplicate is "first"; the scan order of the same files is stable.
+        Dataset<Row> numbered = input
+                .withColumn(position, functions.monotonically_increasing_id())
+                .withColumn(cols.occurrence(), functions.row_number().over(
+                        Window.partitionBy(ColumnNames.col(cfg.columns().id())).orderBy(ColumnNames.col(position))))
+                .drop(position);
+        StructType planned = numbered.schema()
+                .add(cols.fingerprint(), DataTypes.StringType, false)
+                .add(cols.length(), DataTypes.IntegerType, false);
+        Dataset<Row> fingerprinted = numbered.map(
+                new Fingerprinter(cfg, model.fingerprintPart(), cols), Encoders.row(planned));
+        return new Prepared(fingerprinted, cols, schema.schema());
     }
 
     /**
-     * The input with the planning columns: duplicate ids numbered by input order, a fingerprint
-     * and a length estimate per row. Checks the input's schema first.
+     * The output's current rows, under names apart from the planned rows' columns, and how a
+     * planned row relates to them.
+     *
+     * @param rows            id, occurrence, fingerprint and error of each current output row
+     * @param sameKey         the planned row and the output row are the same row (id and occurrence)
+     * @param absent          (after a left join) no output row has the planned row's key
+     * @param sameFingerprint the output row was made from exactly this row and configuration
+     * @param current         the output row is kept: same fingerprint (and, when retrying errors, no error)
      */
-    public static Dataset<Row> prepare(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model) {
-        InputSchema.check(input.schema(), cfg.columns());
-        // Input order decides which duplicate is "first"; the scan order of the same files is stable.
-        Dataset<Row> numbered = input
-                .withColumn(POSITION, functions.monotonically_increasing_id())
-                .withColumn(OCCURRENCE, functions.row_number().over(
-                        Window.partitionBy(functions.col(cfg.columns().id())).orderBy(functions.col(POSITION))))
-                .drop(POSITION);
-        StructType planned = numbered.schema()
-                .add(FINGERPRINT, DataTypes.StringType, false)
-                .add(LENGTH, DataTypes.IntegerType, false);
-        return numbered.map(new Fingerprinter(cfg, model.fingerprintPart()), Encoders.row(planned));
+    record Done(Dataset<Row> rows, Column sameKey, Column absent, Column sameFingerprint, Column current) {
     }
 
-    /** The output's current rows as the planner compares them: id, occurrence, fingerprint, error. */
-    static Dataset<Row> done(Dataset<Row> existing, PipelineConfig cfg) {
-        return existing.select(
-                functions.col(cfg.columns().id()).as("_done_id"),
-                functions.col(OutputSchema.ID_OCCURRENCE).as("_done_occ"),
-                functions.col(OutputSchema.FINGERPRINT).as("_done_fp"),
-                functions.col(OutputSchema.ERROR).as("_done_error"));
-    }
-
-    /** The same row (id and occurrence) in the planned input and in the output. */
-    static Column sameKey(Dataset<Row> planned, Dataset<Row> done, PipelineConfig cfg) {
-        return planned.col(cfg.columns().id()).eqNullSafe(done.col("_done_id"))
-                .and(planned.col(OCCURRENCE).equalTo(done.col("_done_occ")));
-    }
-
-    /** An output row that this run keeps: same fingerprint (and, when retrying errors, no error). */
-    static Column current(Dataset<Row> planned, Dataset<Row> done, PipelineConfig cfg) {
-        Column current = done.col("_done_fp").equalTo(planned.col(FINGERPRINT));
-        return cfg.run().retryErrors() ? current.and(done.col("_done_error").isNull()) : current;
+    static Done done(Dataset<Row> existing, Prepared planned, PipelineConfig cfg) {
+        StructType names = planned.rows().schema();
+        Dataset<Row> fingerprinted = planned.rows();
+        PlanColumns cols = planned.columns();
+        String id = cfg.columns().id();
+        String doneId = ColumnNames.fresh(names, "_kitty_done_id");
+        String doneOcc = ColumnNames.fresh(names, "_kitty_done_occurrence");
+        String doneFp = ColumnNames.fresh(names, "_kitty_done_fingerprint");
+        String doneError = ColumnNames.fresh(names, "_kitty_done_error");
+        Dataset<Row> done = existing.select(
+                ColumnNames.col(id).as(doneId),
+                ColumnNames.col(OutputSchema.ID_OCCURRENCE).as(doneOcc),
+                ColumnNames.col(OutputSchema.FINGERPRINT).as(doneFp),
+                ColumnNames.col(OutputSchema.ERROR).as(doneError));
+        Column sameKey = fingerprinted.col(ColumnNames.quoted(id)).eqNullSafe(done.col(doneId))
+                .and(fingerprinted.col(ColumnNames.quoted(cols.occurrence())).equalTo(done.col(doneOcc)));
+        Column sameFingerprint = done.col(doneFp).equalTo(fingerprinted.col(ColumnNames.quoted(cols.fingerprint())));
+        Column current = cfg.run().retryErrors() ? sameFingerprint.and(done.col(doneError).isNull()) : sameFingerprint;
+        return new Done(done, sameKey, done.col(doneFp).isNull(), sameFingerprint, current);
     }
 
     public static Plan plan(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore output) {
-        InputSchema schema = InputSchema.check(input.schema(), cfg.columns());
-        Dataset<Row> fingerprinted = prepare(input, cfg, model);
+        Prepared prepared = prepare(input, cfg, model);
         Dataset<Row> existing = output.latest();
-        Dataset<Row> todo = fingerprinted;
+        Dataset<Row> todo = prepared.rows();
         if (existing != null) {
-            Dataset<Row> done = done(existing, cfg);
-            todo = fingerprinted.join(done, sameKey(fingerprinted, done, cfg).and(current(fingerprinted, done, cfg)),
-                    "left_anti");
+            Done done = done(existing, prepared, cfg);
+            todo = prepared.rows().join(done.rows(), done.sameKey().and(done.current()), "left_anti");
         }
         long inputRows = input.count();
         long todoRows = todo.count();
-        return new Plan(todo, inputRows, todoRows, schema.schema());
+        return new Plan(todo, inputRows, todoRows, prepared.inputSchema(), prepared.columns());
     }
 
-    /** Adds the fingerprint and a length estimate (for balancing partitions) to each row. */
+    /** Adds the fingerprint and a length estimate (for balancing partitions) to each row. Never throws. */
     static final class Fingerprinter implements MapFunction<Row, Row> {
         private final PipelineConfig cfg;
         private final String model;
+        private final PlanColumns cols;
 
-        Fingerprinter(PipelineConfig cfg, String model) {
+        Fingerprinter(PipelineConfig cfg, String model, PlanColumns cols) {
             this.cfg = cfg;
             this.model = model;
+            this.cols = cols;
         }
 
         @Override
         public Row call(Row row) {
-            int occurrence = row.getInt(row.fieldIndex(OCCURRENCE));
-            PromptRow p = PromptRow.from(row, cfg.columns(), occurrence);
-            RowPlan plan = RowPlan.of(p, cfg, model);
-            int length = p.prompt() == null ? 0 : p.prompt().length();
-            if (p.messages() != null) {
-                length = p.messages().stream().mapToInt(m -> m.content() == null ? 0 : m.content().length()).sum();
+            String fingerprint;
+            int length = 0;
+            try {
+                int occurrence = row.getInt(row.fieldIndex(cols.occurrence()));
+                PromptRow p = PromptRow.from(row, cfg.columns(), occurrence);
+                fingerprint = RowPlan.of(p, cfg, model).fingerprint();
+                length = p.prompt() == null ? 0 : p.prompt().length();
+                if (p.messages() != null) {
+                    length = p.messages().stream().mapToInt(m -> m.content() == null ? 0 : m.content().length()).sum();
+                }
+            } catch (RuntimeException e) {
+                // Not expected (reading a row never throws), but a row must never fail the task:
+                // the executor turns it into an error row under this fingerprint.
+                fingerprint = "unreadable:" + StableHash.sha256Hex(RowValues.canonical(row));
             }
             Object[] values = new Object[row.size() + 2];
             for (int i = 0; i < row.size(); i++) {
                 values[i] = row.get(i);
             }
-            values[row.size()] = plan.fingerprint();
+            values[row.size()] = fingerprint;
             values[row.size() + 1] = length;
             return RowFactory.create(values);
         }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
+import kittyspark.pipeline.ColumnNames;
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.pipeline.output.OutputStore;
 import kittyspark.runtime.tokenizer.Tokenizer;
@@ -38,25 +39,26 @@ public record RunPreview(String output, long inputRows, long newRows, long regen
     }
 
     public static RunPreview of(SparkSession spark, Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore store) {
-        Dataset<Row> planned = RunPlanner.prepare(input, cfg, model);
+        RunPlanner.Prepared prepared = RunPlanner.prepare(input, cfg, model);
+        Dataset<Row> planned = prepared.rows();
+        String kindColumn = ColumnNames.fresh(planned.schema(), CLASS);
         Dataset<Row> existing = store.latest();
         Dataset<Row> classified;
         if (existing == null) {
-            classified = planned.withColumn(CLASS, functions.lit("new"));
+            classified = planned.withColumn(kindColumn, functions.lit("new"));
         } else {
-            Dataset<Row> done = RunPlanner.done(existing, cfg);
-            Column sameFingerprint = done.col("_done_fp").equalTo(planned.col(FINGERPRINT_COL));
-            Column kind = functions.when(done.col("_done_fp").isNull(), "new")
-                    .when(RunPlanner.current(planned, done, cfg), "skip")
-                    .when(sameFingerprint, "retry")
+            RunPlanner.Done done = RunPlanner.done(existing, prepared, cfg);
+            Column kind = functions.when(done.absent(), "new")
+                    .when(done.current(), "skip")
+                    .when(done.sameFingerprint(), "retry")
                     .otherwise("regenerate");
-            classified = planned.join(done, RunPlanner.sameKey(planned, done, cfg), "left").withColumn(CLASS, kind)
-                    .select(planned.col("*"), functions.col(CLASS));
+            classified = planned.join(done.rows(), done.sameKey(), "left").withColumn(kindColumn, kind)
+                    .select(planned.col("*"), ColumnNames.col(kindColumn));
         }
         classified = classified.cache();
         try {
             long n = 0, fresh = 0, regen = 0, retry = 0, skip = 0;
-            for (Row r : classified.groupBy(CLASS).count().collectAsList()) {
+            for (Row r : classified.groupBy(ColumnNames.col(kindColumn)).count().collectAsList()) {
                 long c = r.getLong(1);
                 n += c;
                 switch (r.getString(0)) {
@@ -66,10 +68,10 @@ public record RunPreview(String output, long inputRows, long newRows, long regen
                     default -> skip = c;
                 }
             }
-            Dataset<Row> todo = classified.where(functions.col(CLASS).notEqual("skip"));
-            Row chars = todo.agg(functions.sum(RunPlanner.LENGTH)).first();
+            Dataset<Row> todo = classified.where(ColumnNames.col(kindColumn).notEqual("skip"));
+            Row chars = todo.agg(functions.sum(ColumnNames.col(prepared.columns().length()))).first();
             long totalChars = chars.isNullAt(0) ? 0 : chars.getLong(0);
-            Row maxNewSum = todo.map(new MaxNewTokens(cfg, model.fingerprintPart()), Encoders.LONG())
+            Row maxNewSum = todo.map(new MaxNewTokens(cfg, model.fingerprintPart(), prepared.columns()), Encoders.LONG())
                     .agg(functions.sum("value")).first();
             long maxNew = maxNewSum.isNullAt(0) ? 0 : maxNewSum.getLong(0);
             double[] perChar = tokensPerChar(cfg, todo);
@@ -80,15 +82,13 @@ public record RunPreview(String output, long inputRows, long newRows, long regen
         }
     }
 
-    private static final String FINGERPRINT_COL = RunPlanner.FINGERPRINT;
-
     /** Tokens per character on a sample of the prompts to generate, and the sample size. */
     private static double[] tokensPerChar(PipelineConfig cfg, Dataset<Row> todo) {
         if (!List.of(todo.columns()).contains(cfg.columns().prompt())) {
             return new double[] {0.25, 0}; // messages only: a typical 4 characters per token
         }
-        List<Row> sample = todo.where(functions.col(cfg.columns().prompt()).isNotNull())
-                .select(cfg.columns().prompt()).limit(TOKEN_SAMPLE).collectAsList();
+        List<Row> sample = todo.where(ColumnNames.col(cfg.columns().prompt()).isNotNull())
+                .select(ColumnNames.col(cfg.columns().prompt())).limit(TOKEN_SAMPLE).collectAsList();
         if (sample.isEmpty()) {
             return new double[] {0.25, 0};
         }
@@ -106,15 +106,17 @@ public record RunPreview(String output, long inputRows, long newRows, long regen
     static final class MaxNewTokens implements MapFunction<Row, Long> {
         private final PipelineConfig cfg;
         private final String model;
+        private final PlanColumns cols;
 
-        MaxNewTokens(PipelineConfig cfg, String model) {
+        MaxNewTokens(PipelineConfig cfg, String model, PlanColumns cols) {
             this.cfg = cfg;
             this.model = model;
+            this.cols = cols;
         }
 
         @Override
         public Long call(Row row) {
-            RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), row.getInt(row.fieldIndex(RunPlanner.OCCURRENCE))),
+            RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), row.getInt(row.fieldIndex(cols.occurrence()))),
                     cfg, model);
             return plan.ok() ? (long) plan.params().maxNewTokens() : 0L;
         }

@@ -18,9 +18,16 @@ import kittyspark.runtime.kv.KvSettings;
  * @param kv             the KV mode the pool is sized for: fp16 pages, or kivi/kitty pages (then the
  *                       fp16 pool keeps only {@link #FP16_SHARE_PROPERTY} of the budget); other
  *                       quantized modes get a pool of their own on first use, from free memory
+ * @param fp16Share      share of the KV budget the fp16 pool keeps when sized for a quantized mode
+ * @param referenceTokens sequence length (prompt + new tokens) quantized pools are sized for
  */
 public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction,
-                           Precision precision, KvSettings kv) {
+                           Precision precision, KvSettings kv, double fp16Share, long referenceTokens) {
+    public static final double DEFAULT_FP16_SHARE = 0.05;
+    /** Sequence length the pools are sized for and the start-up line reports (prompt 2048 + 128). */
+    public static final long DEFAULT_REFERENCE_TOKENS = 2048 + 128;
+    /** System property: the sequence length quantized pools are sized for (default 2048 + 128). */
+    public static final String REFERENCE_TOKENS_PROPERTY = "kittyspark.cuda.kvReferenceTokens";
     public static final double DEFAULT_KV_FRACTION = 0.9;
     /** System property overriding the KV pool's share of free memory (default 0.9). */
     public static final String KV_FRACTION_PROPERTY = "kittyspark.cuda.kvFraction";
@@ -34,9 +41,18 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
     public static final String FP16_SHARE_PROPERTY = "kittyspark.cuda.fp16Share";
 
     public CudaSettings {
-        if (maxBatch <= 0 || maxStepTokens <= 0 || kvBudgetBytes < 0 || !(kvFraction > 0 && kvFraction <= 1) || kv == null) {
-            throw new IllegalArgumentException("CUDA settings: max batch > 0, step tokens > 0, KV budget >= 0, fraction in (0, 1], a KV mode");
+        if (maxBatch <= 0 || maxStepTokens <= 0 || kvBudgetBytes < 0 || !(kvFraction > 0 && kvFraction <= 1) || kv == null
+                || !(fp16Share >= 0 && fp16Share < 1) || referenceTokens <= 0) {
+            throw new IllegalArgumentException("CUDA settings: max batch > 0, step tokens > 0, KV budget >= 0, fraction in (0, 1],"
+                    + " a KV mode, fp16 share in [0, 1), reference tokens > 0");
         }
+    }
+
+    public CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction, Precision precision,
+                        KvSettings kv) {
+        this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv,
+                Double.parseDouble(System.getProperty(FP16_SHARE_PROPERTY, String.valueOf(DEFAULT_FP16_SHARE))),
+                Long.getLong(REFERENCE_TOKENS_PROPERTY, DEFAULT_REFERENCE_TOKENS));
     }
 
     /** Settings whose pool holds fp16 pages. */
@@ -85,22 +101,22 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
     }
 
     public CudaSettings withMaxBatch(int b) {
-        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv);
+        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens);
     }
 
     public CudaSettings withMaxStepTokens(int t) {
-        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv);
+        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens);
     }
 
     public CudaSettings withPrecision(Precision p) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv, fp16Share, referenceTokens);
     }
 
     public CudaSettings withKv(KvSettings k) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k, fp16Share, referenceTokens);
     }
 
     public CudaSettings withKvBudgetBytes(long b) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv, fp16Share, referenceTokens);
     }
 }

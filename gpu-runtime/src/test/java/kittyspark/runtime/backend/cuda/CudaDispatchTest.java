@@ -3,10 +3,10 @@ package kittyspark.runtime.backend.cuda;
 import java.nio.file.Files;
 
 import kittyspark.runtime.backend.cuda.driver.CudaUnavailableException;
-import kittyspark.runtime.bench.ModelShapes;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.engine.Backends;
 import kittyspark.runtime.engine.EngineOptions;
+import kittyspark.runtime.testing.ModelShapes;
 import kittyspark.runtime.testing.TestData;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;

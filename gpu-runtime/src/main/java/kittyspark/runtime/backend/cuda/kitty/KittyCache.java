@@ -10,16 +10,15 @@ import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.KeyPageLayout;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.ValuePageLayout;
-import kittyspark.runtime.backend.cuda.PagePool;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
 import kittyspark.runtime.backend.cuda.driver.HostPack;
 import kittyspark.runtime.backend.cuda.driver.KernelArgs;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
 import kittyspark.runtime.backend.cuda.driver.PinnedBuffer;
+import kittyspark.runtime.backend.cuda.pages.PagePool;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
-import kittyspark.runtime.kv.QuantizedKvCache;
 
 /**
  * The device side of one {@code kivi}/{@code kitty} configuration: per layer a key page pool,
@@ -76,7 +75,7 @@ public final class KittyCache implements AutoCloseable {
         this.kv = kv;
         this.k = k;
         this.ctx = ctx;
-        this.config = QuantizedKvCache.quantConfig(kv);
+        this.config = kv.quantConfig();
         this.kvHeads = c.numKvHeads();
         this.heads = c.numHeads();
         this.headDim = c.headDim();

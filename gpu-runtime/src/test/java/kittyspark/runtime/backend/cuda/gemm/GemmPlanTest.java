@@ -8,10 +8,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GemmPlanTest {
     @Test
-    void decodeShapesUseTheSmallestRowTileAndWiderBlocksAsMGrows() {
-        assertEquals(new GemmPlan("gemm_decode_m1", 512, 1, 256, 0, 1, 4096), GemmPlan.of(1, 4096, 4096, false));
+    void upToSixteenRowsTheGemvKernelStreamsTheWeightsOneWarpPerEightColumns() {
+        assertEquals(new GemmPlan("gemm_gemv_m8", 512, 1, 32, 0, 1, 4096), GemmPlan.of(1, 4096, 4096, false));
+        assertEquals("gemm_gemv_m8", GemmPlan.of(8, 4096, 4096, false).kernel());
+        GemmPlan p = GemmPlan.of(9, 4100, 14336, true, 1L << 30);
+        assertEquals(new GemmPlan("gemm_gemv_split_m16", 513, 1, 32, 0, 1, 14336), p);
+        assertTrue(p.gemv() && !p.decode(), "no split-K workspace arguments");
+        assertEquals("gemm_decode_m2", GemmPlan.of(17, 4096, 4096, false).kernel());
+    }
+
+    @Test
+    void withoutTheGemvKernelDecodeShapesUseTheSmallestRowTileAndWiderBlocksAsMGrows() {
+        assertEquals(new GemmPlan("gemm_decode_m1", 512, 1, 256, 0, 1, 4096), GemmPlan.of(1, 4096, 4096, false, 0, 0));
         assertEquals(new GemmPlan("gemm_decode_split_m2", 256, 1, 256, 0, 1, 4096), GemmPlan.of(17, 4096, 4096, true));
         assertEquals("gemm_decode_m4", GemmPlan.of(64, 4096, 4096, false).kernel());
+    }
+
+    @Test
+    void theGemvKernelTakesAtMostOneSixteenRowTile() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GemmPlan.of(4, 64, 64, false, 0, 17));
+        assertTrue(e.getMessage().contains("at most 16 rows"), e.getMessage());
     }
 
     @Test
@@ -35,14 +51,15 @@ class GemmPlanTest {
 
     @Test
     void fewColumnDecodeGemmsSplitKIntoRoundAlignedRangesWithinTheWorkspace() {
-        GemmPlan p = GemmPlan.of(1, 4096, 14336, false, 4L * 4096);
+        GemmPlan p = GemmPlan.of(1, 4096, 14336, false, 4L * 4096, 0);
         assertEquals(512, p.gridX());
         assertEquals(3, p.splits());
         assertEquals(4864, p.kLen());
         assertEquals(0, p.kLen() % GemmPlan.DECODE_ROUND);
         assertTrue(p.splits() * p.kLen() >= 14336 && (p.splits() - 1) * p.kLen() < 14336);
-        assertEquals(2, GemmPlan.of(1, 4096, 14336, false, 2L * 4096).splits(), "no more planes than the workspace holds");
-        assertEquals(1, GemmPlan.of(1, 128256, 4096, false, 1L << 30).splits(), "enough blocks already");
+        assertEquals(2, GemmPlan.of(1, 4096, 14336, false, 2L * 4096, 0).splits(), "no more planes than the workspace holds");
+        assertEquals(1, GemmPlan.of(1, 128256, 4096, false, 1L << 30, 0).splits(), "enough blocks already");
+        assertEquals(1, GemmPlan.of(1, 4096, 14336, false, 1L << 30).splits(), "the GEMV kernel never splits");
         assertEquals(1, GemmPlan.of(2048, 4096, 4096, false, 1L << 30).splits(), "the tiled kernel never splits");
     }
 

@@ -1,0 +1,105 @@
+package kittyspark.runtime.backend.cuda.attention;
+
+import jcuda.driver.CUdeviceptr;
+import kittyspark.runtime.backend.cuda.driver.KernelArgs;
+import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.checkpoint.ModelConfig;
+
+/**
+ * The fp16 paged attention kernels of attention.cu: which kernel a step takes (decode rows,
+ * prompt rows, or tensor-core prefill in bf16 mode), its work items (a {@link SplitPlanner}),
+ * and the launch of partials plus their combine into the o_proj operand. Used over the fp16
+ * page pool and over Kitty's fp16 scratch pages for prompt chunks.
+ */
+public final class PagedAttention {
+    /** Query rows per block of the tensor-core prefill attention (4 warps x 16). */
+    public static final int TENSOR_CORE_TILE_ROWS = 64;
+    /** Threads per attention block. */
+    private static final int THREADS = 128;
+
+    /** A planned launch: the kernel, its work items and the blocks per item. */
+    public record Launch(String kernel, SplitPlanner.Plan plan, int blocksPerItem) {
+    }
+
+    private final Kernels k;
+    private final boolean split;
+    private final int heads, kvHeads, headDim;
+    private final float scale;
+    private final String prefillKernel, decodeKernel, tensorCoreKernel;
+    private final SplitPlanner prefillPlanner, decodePlanner, tensorCorePlanner;
+    private final CUdeviceptr partO, partMl;
+
+    /**
+     * @param split       operands as hi + lo planes (fp32 attention) rather than bf16 (tensor-core prefill)
+     * @param blocks      blocks wanted in flight
+     * @param partialRows capacity of the partial workspace {@code partO}/{@code partMl}, in rows
+     */
+    public PagedAttention(ModelConfig c, Kernels k, boolean split, int blocks, int partialRows, CUdeviceptr partO,
+                          CUdeviceptr partMl) {
+        String problem = unsupported(c);
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        this.k = k;
+        this.split = split;
+        this.heads = c.numHeads();
+        this.kvHeads = c.numKvHeads();
+        this.headDim = c.headDim();
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        int group = heads / kvHeads;
+        int ppw = pairsPerWarp(headDim);
+        this.prefillKernel = "attn_partial_d" + headDim + "_p" + ppw;
+        this.decodeKernel = group <= 4 ? "attn_partial_d" + headDim + "_p1" : prefillKernel;
+        this.tensorCoreKernel = "attn_prefill_tc_d" + headDim;
+        this.prefillPlanner = new SplitPlanner(Math.max(1, 4 * ppw / group), blocks, kvHeads, partialRows);
+        this.decodePlanner = new SplitPlanner(1, blocks, kvHeads, partialRows);
+        this.tensorCorePlanner = new SplitPlanner(TENSOR_CORE_TILE_ROWS, blocks, heads, partialRows);
+        this.partO = partO;
+        this.partMl = partMl;
+    }
+
+    /** Why the kernels cannot run a model of this shape, or null. */
+    public static String unsupported(ModelConfig c) {
+        int headDim = c.headDim();
+        if (headDim != 32 && headDim != 64 && headDim != 128) {
+            return "the CUDA attention kernels take head_dim 32, 64 or 128, not " + headDim;
+        }
+        if (c.numHeads() / c.numKvHeads() > 4 * pairsPerWarp(headDim)) {
+            return "GQA groups of " + c.numHeads() / c.numKvHeads() + " query heads are too large for the CUDA attention kernel";
+        }
+        return null;
+    }
+
+    private static int pairsPerWarp(int headDim) {
+        return headDim == 128 ? 6 : 8;
+    }
+
+    /** The launch for {@code pieces} of a step of {@code rows} rows. */
+    public Launch plan(SplitPlanner.Piece[] pieces, int rows) {
+        boolean prefill = false;
+        for (SplitPlanner.Piece p : pieces) {
+            prefill |= p.nrows() > 1;
+        }
+        // bf16 mode prefills on the tensor cores (fp16 Q and P); split mode keeps fp32 attention.
+        boolean tensorCore = prefill && !split;
+        SplitPlanner planner = tensorCore ? tensorCorePlanner : prefill ? prefillPlanner : decodePlanner;
+        String kernel = tensorCore ? tensorCoreKernel : prefill ? prefillKernel : decodeKernel;
+        // The tensor-core kernel takes one query head per block, the others one KV head's group.
+        return new Launch(kernel, planner.plan(pieces, rows), tensorCore ? heads : kvHeads);
+    }
+
+    /**
+     * Partials of every work item over the pages, then their combine into the operand rows.
+     *
+     * @param items/pfirst/nsplit the launch's plan on the device
+     */
+    public void launch(Launch l, int rows, CUdeviceptr qkv, int qkvWidth, CUdeviceptr items, CUdeviceptr pfirst,
+                       CUdeviceptr nsplit, CUdeviceptr seqPageOffsets, CUdeviceptr pageTable, CUdeviceptr keys,
+                       CUdeviceptr values, CUdeviceptr outHi, CUdeviceptr outLo) {
+        k.launch(l.kernel(), l.plan().itemCount(), l.blocksPerItem(), THREADS, 0, new KernelArgs().ptr(qkv).i32(qkvWidth)
+                .ptr(items).ptr(seqPageOffsets).ptr(pageTable).ptr(keys).ptr(values).i32(heads).i32(kvHeads).f32(scale)
+                .ptr(partO).ptr(partMl));
+        k.launch("attn_combine", rows, heads, headDim, 0, new KernelArgs().ptr(partO).ptr(partMl).ptr(pfirst).ptr(nsplit)
+                .i32(heads).i32(headDim).ptr(outHi).ptr(split ? outLo : null));
+    }
+}
