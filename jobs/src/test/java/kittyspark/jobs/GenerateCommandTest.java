@@ -118,6 +118,56 @@ class GenerateCommandTest {
     }
 
     @Test
+    void aFinishedOutputThatCannotBeWrittenExitsZeroWithNothingToDo() throws Exception {
+        Path input = tmp.resolve("in");
+        spark.read().parquet(DEMO.toString()).where("source NOT LIKE 'bad:%' AND source NOT LIKE 'valid:%'").limit(2)
+                .write().parquet(input.toString());
+        Path out = tmp.resolve("out");
+        String[] args = {"generate", "--input", input.toString(), "--output", out.toString(),
+                "--set", "sampling.max-new-tokens=2", "--set", "engine.threads=2"};
+        assertEquals(0, cli(new StringWriter(), args));
+        boolean immutable = makeReadOnly(out);
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(printed, true));
+            StringWriter err = new StringWriter();
+            assertEquals(0, cli(err, args), err.toString());
+            assertTrue(printed.toString().contains("2 input: 0 ok, 0 error, 2 skipped"), printed.toString());
+        } finally {
+            System.setOut(stdout);
+            if (immutable) {
+                new ProcessBuilder("chattr", "-i", out.toString()).inheritIO().start().waitFor();
+            }
+            out.toFile().setWritable(true);
+        }
+    }
+
+    /**
+     * Makes a directory refuse new files: without write permission, or (for root, whom
+     * permissions do not stop) immutable. Returns whether it used the immutable flag.
+     */
+    private static boolean makeReadOnly(Path dir) throws Exception {
+        dir.toFile().setWritable(false, false);
+        if (!canCreateIn(dir)) {
+            return false;
+        }
+        int rc = new ProcessBuilder("chattr", "+i", dir.toString()).inheritIO().start().waitFor();
+        org.junit.jupiter.api.Assumptions.assumeTrue(rc == 0 && !canCreateIn(dir),
+                "cannot make a directory read-only on this machine");
+        return true;
+    }
+
+    private static boolean canCreateIn(Path dir) {
+        try {
+            java.nio.file.Files.delete(java.nio.file.Files.createFile(dir.resolve("_probe")));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    @Test
     void aMissingInputFailsWithAMessageThatSaysWhatToFix() {
         StringWriter err = new StringWriter();
         int rc = cli(err, "generate", "--input", tmp.resolve("nope.parquet").toString(), "--output", tmp.resolve("o").toString());

@@ -77,6 +77,25 @@ class JobConfigTest {
     }
 
     @Test
+    void anIntegerKeyRefusesAFractionOrANumberBeyondItsRangeInsteadOfCuttingIt() {
+        var fraction = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(null, List.of("run.commit-rows=1.5")));
+        assertTrue(fraction.getMessage().contains("kitty.run.commit-rows must be a whole number, got 1.5"), fraction.getMessage());
+        var huge = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(null, List.of("sampling.seed=1e20")));
+        assertTrue(huge.getMessage().contains("kitty.sampling.seed must fit in a 64-bit integer"), huge.getMessage());
+        assertEquals(3000, JobConfig.load(null, List.of("run.commit-rows=3000")).pipeline(Path.of("m"), null).run().commitRows());
+    }
+
+    @Test
+    void theModelDigestAndTheLockStaleTimeAreRead() {
+        PipelineConfig c = JobConfig.load(null, List.of("model-digest=sampled", "run.lock-stale-after=2m"))
+                .pipeline(Path.of("m"), null);
+        assertEquals(PipelineConfig.WeightsDigest.SAMPLED, c.weightsDigest());
+        assertEquals(java.time.Duration.ofMinutes(2), c.run().lockStaleAfter());
+        assertEquals(PipelineConfig.WeightsDigest.FULL, JobConfig.load(null, List.of()).pipeline(Path.of("m"), null).weightsDigest());
+        assertMessage("kitty.model-digest", "model-digest=headers");
+    }
+
+    @Test
     void aMissingConfFileFailsSayingSo() {
         var e = assertThrows(JobConfig.ConfigError.class, () -> JobConfig.load(tmp.resolve("nope.conf"), List.of()));
         assertTrue(e.getMessage().contains("does not exist"));

@@ -90,6 +90,75 @@ public final class TestSpark {
         return rows;
     }
 
+    /**
+     * How many Spark jobs {@code work} started (it may throw; that is rethrown after counting).
+     * A marker job run afterwards flushes the listener bus: its start is delivered after theirs.
+     */
+    public static int sparkJobsDuring(SparkSession spark, Runnable work) {
+        java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch marker = new java.util.concurrent.CountDownLatch(1);
+        String markerGroup = "kitty-test-marker-" + System.nanoTime();
+        org.apache.spark.scheduler.SparkListener listener = new org.apache.spark.scheduler.SparkListener() {
+            @Override
+            public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart e) {
+                if (markerGroup.equals(e.properties().getProperty("spark.jobGroup.id"))) {
+                    marker.countDown();
+                } else {
+                    started.incrementAndGet();
+                }
+            }
+        };
+        spark.sparkContext().addSparkListener(listener);
+        try {
+            RuntimeException failure = null;
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            spark.sparkContext().setJobGroup(markerGroup, "marker", false);
+            spark.range(1).count();
+            spark.sparkContext().clearJobGroup();
+            if (!marker.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the marker job's start was never delivered");
+            }
+            if (failure != null) {
+                throw new CountedFailure(started.get(), failure);
+            }
+            return started.get();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            spark.sparkContext().removeSparkListener(listener);
+        }
+    }
+
+    /** {@link #sparkJobsDuring}'s work failed: how many jobs it started, and why it failed. */
+    public static final class CountedFailure extends RuntimeException {
+        public final int jobs;
+
+        CountedFailure(int jobs, RuntimeException cause) {
+            super(cause);
+            this.jobs = jobs;
+        }
+    }
+
+    /** Every input key once in the output, nothing else: the output's invariant after any run. */
+    public static void assertEachRowOnce(SparkSession spark, Path input, Path output) {
+        java.util.Map<String, Long> want = new java.util.HashMap<>();
+        java.util.Map<String, Integer> occurrence = new java.util.HashMap<>();
+        for (Row r : spark.read().parquet(input.toString()).collectAsList()) {
+            String id = r.getAs("id");
+            int n = occurrence.merge(String.valueOf(id), 1, Integer::sum);
+            want.put(id + "#" + n, 1L);
+        }
+        java.util.Map<String, Long> got = new java.util.HashMap<>();
+        for (Row r : spark.read().parquet(output.toString()).collectAsList()) {
+            got.merge(r.getAs("id") + "#" + r.getAs("id_occurrence"), 1L, Long::sum);
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(want, got, "one output row per input row, no duplicates, nothing lost");
+    }
+
     public static String write(SparkSession spark, List<Row> rows, Path dir) {
         Dataset<Row> df = spark.createDataFrame(rows, INPUT);
         df.coalesce(1).write().mode("overwrite").parquet(dir.toString());
