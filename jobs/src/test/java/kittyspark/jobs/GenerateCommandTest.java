@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -64,28 +65,56 @@ class GenerateCommandTest {
     }
 
     @Test
-    void generateWritesOneRowPerInputRowAndASecondRunAddsNothing() {
+    void generateWritesOneRowPerInputRowAndASecondRunAddsNothingAndTheSwitchesForScheduledRunsHold() throws Exception {
         // The example's bad rows plus two good ones: fast on the CPU.
         Path input = tmp.resolve("in");
         spark.read().parquet(DEMO.toString()).where("source LIKE 'bad:%' OR source LIKE 'valid:%'")
                 .union(spark.read().parquet(DEMO.toString()).where("source NOT LIKE 'bad:%' AND source NOT LIKE 'valid:%'").limit(2))
                 .write().parquet(input.toString());
-        String out = tmp.resolve("out").toString();
-        String[] args = {"generate", "--input", input.toString(), "--output", out,
+        Path outDir = tmp.resolve("out");
+        String out = outDir.toString();
+        String[] args = {"generate", "--input", input.toString(), "--output", out, "--kv", "fp16",
                 "--set", "sampling.max-new-tokens=2", "--set", "engine.threads=2"};
         PrintStream stdout = System.out;
         ByteArrayOutputStream printed = new ByteArrayOutputStream();
         System.setOut(new PrintStream(printed, true));
+        int dry, first, second, retried;
+        StringWriter retryErr = new StringWriter();
         try {
-            assertEquals(0, cli(new StringWriter(), args));
-            assertEquals(0, cli(new StringWriter(), args));
+            dry = cli(new StringWriter(), concat(args, "--dry-run"));
+            assertTrue(Files.notExists(outDir), "a dry run writes nothing");
+            assertTrue(printed.toString().contains("12 input: 12 to generate (12 new"), printed.toString());
+            first = cli(new StringWriter(), concat(args, "--max-error-rate", "0.8"));
+            second = cli(new StringWriter(), concat(args, "--max-error-rate", "0.5"));
+            retried = cli(retryErr, concat(args, "--retry-errors", "--max-error-rate", "0.5"));
         } finally {
             System.setOut(stdout);
         }
+        assertEquals(0, dry);
+        assertEquals(0, first, "9 error rows of 12 is within 80%");
+        assertEquals(0, second, "a rerun that generates nothing has no error rate");
+        assertEquals(3, retried, "the 9 error rows fail again: 100% is over 50%");
+        assertTrue(printed.toString().contains("above the allowed 50.0%"), printed.toString());
         Dataset<Row> result = spark.read().parquet(out);
         assertEquals(12, result.count());
         assertEquals(9, result.where("error IS NOT NULL").count());
-        assertTrue(printed.toString().contains("12 input: 0 ok, 0 error, 12 skipped"), printed.toString());
+        assertEquals(12, result.where("kv_mode = 'fp16'").count(), "--kv is the shortcut for kv.mode");
+        assertTrue(printed.toString().contains("12 input: nothing to do, all 12 are in the output already"), printed.toString());
+    }
+
+    @Test
+    void theJobsConfigFileIsJobConfBecauseSparkSubmitTakesConf() {
+        StringWriter err = new StringWriter();
+        int rc = cli(err, "generate", "--input", DEMO.toString(), "--output", tmp.resolve("o").toString(),
+                "--conf", "conf/local.conf");
+        assertEquals(2, rc);
+        assertTrue(err.toString().contains("--job-conf conf/local.conf"), err.toString());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 
     @Test

@@ -72,6 +72,8 @@ class JobConfigTest {
         assertMessage("kitty.run.commit-rows", "run.commit-rows=0");
         assertMessage("kitty.prompt.truncate", "prompt.truncate=right");
         assertMessage("kitty.run.progress-interval", "run.progress-interval=soon");
+        assertMessage("kitty.run.max-error-rate", "run.max-error-rate=1.5");
+        assertMessage("kitty.spark.executor-wait", "spark.executor-wait=0s");
     }
 
     @Test
@@ -102,7 +104,16 @@ class JobConfigTest {
     @Test
     void sparkSettingsPassThroughUnderSparkConf() {
         JobConfig c = JobConfig.load(null, List.of("spark.conf.\"spark.executor.memory\"=3g"));
-        assertEquals("3g", c.sparkConf().get("spark.executor.memory"));
+        assertEquals("3g", c.sparkConf().get("spark.executor.memory").value());
+        assertTrue(c.sparkConf().get("spark.executor.memory").origin().contains("--set"), "it says where it was set");
+    }
+
+    @Test
+    void theClusterConfsSayWhereEachSparkSettingComesFrom() {
+        JobConfig c = JobConfig.load(REPO.resolve("conf/cluster-cpu.conf"), List.of());
+        String origin = c.sparkConf().get("spark.executor.memory").origin();
+        assertTrue(origin.contains("kitty.spark.conf in") && origin.contains("cluster-cpu.conf"), origin);
+        assertEquals("cpu", c.pipeline(Path.of("m"), null).engine().device());
     }
 
     @Test

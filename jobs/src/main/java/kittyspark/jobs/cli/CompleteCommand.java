@@ -13,7 +13,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Completes one prompt and prints the completion. */
-@Command(name = "complete", mixinStandardHelpOptions = true, description = "Complete one prompt and print the result.")
+@Command(name = "complete", mixinStandardHelpOptions = true,
+        description = "Complete one prompt and print the completion (the generated text only; --echo prints the prompt first).")
 public final class CompleteCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -39,6 +40,9 @@ public final class CompleteCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "Stop string (repeatable); the completion ends before it.")
     List<String> stop = new ArrayList<>();
 
+    @Option(names = "--echo", description = "Print the prompt before the completion.")
+    boolean echo;
+
     @Override
     public Integer call() throws Exception {
         SamplingParams params = new SamplingParams(maxNewTokens, temperature, topK, topP, seed, stop);
@@ -51,7 +55,7 @@ public final class CompleteCommand implements Callable<Integer> {
             if (r.error() != null) {
                 throw new IllegalArgumentException(r.error());
             }
-            System.out.println(prompt + r.completion());
+            System.out.println(echo ? prompt + r.completion() : r.completion());
             System.err.printf("[%d prompt tokens, %d generated, finish %s, %.1f tokens/s decode, kv %s]%n",
                     r.promptTokens(), r.completionTokens(), r.finishReason().id(),
                     r.decodeNanos() > 0 ? (r.completionTokens() - 1) / (r.decodeNanos() / 1e9) : 0.0,

@@ -19,6 +19,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "OUT", description = "Output directory (default: out/demo, resumed if it exists).")
     Path output;
 
+    @Option(names = "--kv", paramLabel = "MODE", description = "KV-cache mode: fp16, kivi or kitty (default: kitty).")
+    String kv;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key (repeatable).")
     List<String> sets = new ArrayList<>();
 
@@ -30,9 +33,11 @@ public final class DemoCommand implements Callable<Integer> {
         all.add("sampling.max-new-tokens=32"); // keeps the CPU demo to a minute or so
         all.add("fidelity.fraction=0.25");
         all.add("run.progress-interval=10s");
+        if (kv != null) {
+            all.add("kv.mode=" + kv);
+        }
         all.addAll(sets);
-        GenerateRun.run(home.resolve(DEMO_INPUT).toString(), out.toString(), KittyHome.demoModel(),
-                home.resolve("conf/local.conf"), all, false, KittyHome.demoModel(), System.out);
-        return 0;
+        return GenerateRun.run(new GenerateRun.Request(home.resolve(DEMO_INPUT).toString(), out.toString(), KittyHome.demoModel(),
+                home.resolve("conf/local.conf"), all, false, false, null), KittyHome.demoModel(), System.out);
     }
 }

@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import kittyspark.jobs.report.KvReportHtml;
+import kittyspark.jobs.report.Provenance;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.engine.ModelRuntime;
 import kittyspark.runtime.eval.KeyChannelMagnitudes;
@@ -35,11 +36,18 @@ public final class EvalKvCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "JSON lines with id and text.")
     Path input;
 
-    @Option(names = "--output", required = true, paramLabel = "FILE", description = "report.json")
+    @Option(names = "--output", paramLabel = "FILE", description = "report.json (required unless --from-report).")
     Path output;
+
+    @Option(names = "--from-report", paramLabel = "FILE",
+            description = "Render --html from this earlier report.json instead of evaluating (the heatmap is measured on the first --input document).")
+    Path fromReport;
 
     @Option(names = "--html", paramLabel = "FILE", description = "Also write an HTML report with charts.")
     Path html;
@@ -68,6 +76,12 @@ public final class EvalKvCommand implements Callable<Integer> {
         if (!Files.isRegularFile(input)) {
             throw new IllegalArgumentException(input + ": input file not found");
         }
+        if (fromReport != null) {
+            return rerender();
+        }
+        if (output == null) {
+            throw new IllegalArgumentException("--output report.json is required (or --from-report with --html)");
+        }
         int m = prefill != null ? prefill : maxTokens / 2;
         if (m < 1 || m >= maxTokens) {
             throw new IllegalArgumentException("--prefill must be in [1, --max-tokens)");
@@ -88,6 +102,9 @@ public final class EvalKvCommand implements Callable<Integer> {
             ObjectNode report = JSON.createObjectNode();
             report.put("model", engine.modelName());
             report.put("input", input.toString());
+            report.put("command", Provenance.command("eval-kv", spec.commandLine().getParseResult().originalArgs()));
+            report.put("created", Provenance.now());
+            report.put("commit", Provenance.commit(KittyHome.dir()));
             report.put("max_tokens", maxTokens);
             report.put("prefill", m);
             report.put("n_docs", r.nDocs());
@@ -107,11 +124,41 @@ public final class EvalKvCommand implements Callable<Integer> {
             JSON.writeValue(output.toFile(), report);
             System.out.println(table(r, secs));
             if (html != null) {
-                KeyChannelMagnitudes.Heatmap heat = engine.backend() instanceof CpuBackend cpu && !docs.isEmpty()
-                        ? KeyChannelMagnitudes.measure(cpu, docs.get(0), heatmapLayer, settings.get(0).pageSize()) : null;
-                Files.writeString(html, KvReportHtml.render(report, heat), StandardCharsets.UTF_8);
-                System.err.println("eval-kv: HTML report -> " + html);
+                writeHtml(engine, report, docs, settings);
             }
+        }
+        return 0;
+    }
+
+    private void writeHtml(ModelRuntime engine, ObjectNode report, List<int[]> docs, List<KvSettings> settings)
+            throws Exception {
+        KeyChannelMagnitudes.Heatmap heat = engine.backend() instanceof CpuBackend cpu && !docs.isEmpty()
+                ? KeyChannelMagnitudes.measure(cpu, docs.get(0), heatmapLayer, settings.get(0).pageSize()) : null;
+        KvSettings kitty = settings.stream().filter(k -> k.mode() == KvMode.KITTY).findFirst()
+                .orElse(model.withOverrides(KvSettings.of(KvMode.KITTY)));
+        Files.writeString(html, KvReportHtml.render(report, heat,
+                new KvReportHtml.Boost(engine.config().kvGeometry().headDim(), kitty.boostFraction())), StandardCharsets.UTF_8);
+        System.err.println("eval-kv: HTML report -> " + html);
+    }
+
+    /** --from-report: the page of an earlier evaluation, with this renderer. */
+    private int rerender() throws Exception {
+        if (html == null) {
+            throw new IllegalArgumentException("--from-report renders a page: give --html FILE");
+        }
+        ObjectNode report = (ObjectNode) JSON.readTree(fromReport.toFile());
+        for (String key : List.of("command", "created", "commit")) {
+            if (!report.hasNonNull(key)) {
+                report.put(key, "not recorded in " + fromReport);
+            }
+        }
+        List<KvSettings> settings = new ArrayList<>();
+        for (String mode : modes) {
+            KvSettings s = KvSettings.parse(mode);
+            settings.add(s.mode() == KvMode.KITTY ? model.withOverrides(s) : s);
+        }
+        try (ModelRuntime engine = ModelRuntime.open(model.engineOptions(1))) {
+            writeHtml(engine, report, readDocs(engine).subList(0, 1), settings);
         }
         return 0;
     }

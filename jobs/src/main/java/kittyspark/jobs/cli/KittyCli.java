@@ -31,7 +31,7 @@ public final class KittyCli implements Runnable {
         CommandLine cli = new CommandLine(new KittyCli());
         // A bad file, model or value is the user's to fix: say what, without a stack trace.
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("error: " + e.getMessage());
+            cmd.getErr().println("error: " + UserMessage.of(e));
             if (Boolean.getBoolean("kitty.debug")) {
                 e.printStackTrace(cmd.getErr());
             }

@@ -48,7 +48,9 @@ public final class ScoreCommand implements Callable<Integer> {
     Integer prefill;
 
     @Option(names = "--reference", paramLabel = "FILE",
-            description = "Hugging Face reference (e.g. ../shared/eval/heldout-public-hfref.json): check token ids, argmax, nll and greedy continuations against it; exit 3 when a threshold is missed.")
+            description = "Hugging Face reference JSON ({docs: [{id, token_ids, nll_mean, next_logprob, argmax, greedy_prompt_len, greedy48}]}):"
+                    + " check token ids, argmax, nll and greedy continuations against it, over the tokens scored (--max-tokens);"
+                    + " exit 3 when a threshold is missed.")
     Path reference;
 
     @Option(names = "--limit", description = "Score only the first N documents.")
@@ -106,7 +108,7 @@ public final class ScoreCommand implements Callable<Integer> {
                 write(out, row, s);
                 tokens += ids.length;
                 done++;
-                HfReference.Doc ref = refs.get(id);
+                HfReference.Doc ref = refs.containsKey(id) ? prefix(refs.get(id), ids.length) : null;
                 if (ref != null) {
                     conformance.add(ref, s);
                     if (ref.greedy().length > 0 && ref.greedyPromptLen() < ids.length) {
@@ -124,6 +126,23 @@ public final class ScoreCommand implements Callable<Integer> {
             return conformance.passes() ? 0 : 3;
         }
         return 0;
+    }
+
+    /**
+     * The reference over the first {@code n} tokens, as we scored them: a reference made over
+     * more tokens (Hugging Face's 2048) must not fail a run with a smaller --max-tokens.
+     */
+    static HfReference.Doc prefix(HfReference.Doc ref, int n) {
+        if (ref.tokenIds().length <= n) {
+            return ref;
+        }
+        double[] next = Arrays.copyOf(ref.nextLogprob(), Math.min(ref.nextLogprob().length, n - 1));
+        double nll = 0;
+        for (double lp : next) {
+            nll -= lp;
+        }
+        return new HfReference.Doc(ref.id(), Arrays.copyOf(ref.tokenIds(), n), next.length == 0 ? Double.NaN : nll / next.length,
+                next, Arrays.copyOf(ref.argmax(), Math.min(ref.argmax().length, n)), ref.greedyPromptLen(), ref.greedy());
     }
 
     private static int[] greedy(GenerationEngine engine, int[] ids, int promptLen, int n, KvSettings kv) throws Exception {

@@ -21,7 +21,8 @@ import org.apache.spark.sql.types.StructType;
  * Builds the bundled example {@code data/demo-prompts.parquet}: the first characters of
  * held-out Python files (never seen by the demo model in training) as prompts, plus one row
  * of every bad kind the job must turn into an error row, and one exotic-unicode row that is
- * valid. Run: {@code java -cp ... kittyspark.jobs.demo.DemoDataset ../shared/eval/heldout-public.jsonl data/demo-prompts.parquet}.
+ * valid. Run: {@code java -cp ... kittyspark.jobs.demo.DemoDataset HELDOUT.jsonl data/demo-prompts.parquet}, where
+ * HELDOUT.jsonl holds {@code {id, path, text}} lines the demo model was not trained on.
  */
 public final class DemoDataset {
     public static final int FILES = 24;
@@ -72,7 +73,11 @@ public final class DemoDataset {
     }
 
     public static void main(String[] args) throws IOException {
-        Path in = Path.of(args.length > 0 ? args[0] : "../shared/eval/heldout-public.jsonl");
+        if (args.length < 1) {
+            System.err.println("usage: DemoDataset HELDOUT.jsonl [OUT.parquet]");
+            System.exit(2);
+        }
+        Path in = Path.of(args[0]);
         Path out = Path.of(args.length > 1 ? args[1] : "data/demo-prompts.parquet");
         SparkSession spark = SparkSession.builder().master("local[1]").appName("demo-dataset")
                 .config("spark.ui.enabled", "false").getOrCreate();

@@ -61,6 +61,8 @@ public final class JobConfig {
         rejectUnknownKeys(all, reference);
         JobConfig jc = new JobConfig(all);
         jc.pipeline(Path.of("."), null); // validate every value now
+        jc.maxErrorRate();
+        jc.executorWait();
         return jc;
     }
 
@@ -75,11 +77,12 @@ public final class JobConfig {
         if (!key.startsWith(ROOT + ".")) {
             key = ROOT + "." + key;
         }
+        String origin = "--set " + set;
         try {
-            Config parsed = ConfigFactory.parseString("v = " + value);
+            Config parsed = ConfigFactory.parseString("v = " + value, ConfigParseOptions.defaults().setOriginDescription(origin));
             return ConfigFactory.empty().withValue(key, parsed.getValue("v"));
         } catch (ConfigException e) {
-            return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value));
+            return ConfigFactory.empty().withValue(key, ConfigValueFactory.fromAnyRef(value, origin));
         }
     }
 
@@ -178,6 +181,20 @@ public final class JobConfig {
                 truncate.equals("left"), nonNegative("kitty.prompt.max-tokens"), fraction, engine, run);
     }
 
+    /** Share of this run's rows that may be errors before the job exits non-zero; 1 = never. */
+    public double maxErrorRate() {
+        double r = dbl("kitty.run.max-error-rate");
+        if (!(r >= 0 && r <= 1)) {
+            throw new ConfigError("kitty.run.max-error-rate must be in [0, 1], got " + r);
+        }
+        return r;
+    }
+
+    /** How long the driver waits for a first executor before saying what the job asks for. */
+    public Duration executorWait() {
+        return duration("kitty.spark.executor-wait");
+    }
+
     public String sparkMaster() {
         return string("kitty.spark.master");
     }
@@ -186,13 +203,28 @@ public final class JobConfig {
         return string("kitty.spark.app-name");
     }
 
-    /** Extra Spark settings from {@code kitty.spark.conf}. */
-    public Map<String, String> sparkConf() {
-        Map<String, String> m = new LinkedHashMap<>();
+    /** A value and where it was set, for messages. */
+    public record Sourced(String value, String origin) {
+    }
+
+    /** Extra Spark settings from {@code kitty.spark.conf}, each with where it was set. */
+    public Map<String, Sourced> sparkConf() {
+        Map<String, Sourced> m = new LinkedHashMap<>();
         for (Map.Entry<String, ConfigValue> e : config.getConfig(SPARK_CONF).entrySet()) {
-            m.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
+            m.put(e.getKey().replace("\"", ""), new Sourced(String.valueOf(e.getValue().unwrapped()),
+                    SPARK_CONF + " in " + describe(e.getValue().origin())));
         }
         return m;
+    }
+
+    /** Where a key's value was set: a --job-conf file and line, a --set, or the job's defaults. */
+    public String origin(String key) {
+        return describe(config.getValue(key).origin());
+    }
+
+    private static String describe(com.typesafe.config.ConfigOrigin origin) {
+        String d = origin.description();
+        return d.startsWith("reference.conf") || d.contains("reference.conf @") ? "the job's defaults (reference.conf)" : d;
     }
 
     // Typed getters that turn typesafe-config's exceptions into messages naming the key.

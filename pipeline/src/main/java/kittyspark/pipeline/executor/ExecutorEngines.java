@@ -79,6 +79,7 @@ public final class ExecutorEngines {
 
         /** The periodic progress line of this executor's engine. */
         private final class ProgressLine implements Runnable {
+            private long lastPrompt;
             private long lastTokens;
             private long lastNanos = System.nanoTime();
 
@@ -87,15 +88,19 @@ public final class ExecutorEngines {
                 try {
                     EngineStats s = service.stats();
                     long now = System.nanoTime();
-                    double tps = (s.generatedTokens() - lastTokens) / Math.max(1e-9, (now - lastNanos) / 1e9);
+                    double secs = Math.max(1e-9, (now - lastNanos) / 1e9);
+                    // Prompt tokens count too: a step that only prefills is work, not 0 tokens/s.
+                    double prompt = (s.promptTokens() - lastPrompt) / secs;
+                    double generated = (s.generatedTokens() - lastTokens) / secs;
+                    lastPrompt = s.promptTokens();
                     lastTokens = s.generatedTokens();
                     lastNanos = now;
                     sampleHeap();
-                    if (s.activeSequences() > 0 || tps > 0) {
-                        LOG.info(String.format("kitty progress [executor %s, gpu %s, %s]: %d rows done, %.1f tokens/s, "
-                                        + "%d active sequences (max %d), KV %.1f MiB in use",
-                                ref.executorId(), ref.gpu() == null ? "-" : ref.gpu(), ref.device(), rowsDone.get(), tps,
-                                s.activeSequences(), s.maxConcurrent(), s.kvBytesInUse() / 1048576.0));
+                    if (s.activeSequences() > 0 || prompt > 0 || generated > 0) {
+                        LOG.info(String.format("kitty progress [executor %s, gpu %s, %s]: %d rows done, %.1f prompt tokens/s,"
+                                        + " %.1f generated tokens/s, %d active sequences (max %d), KV %.1f MiB in use",
+                                ref.executorId(), ref.gpu() == null ? "-" : ref.gpu(), ref.device(), rowsDone.get(), prompt,
+                                generated, s.activeSequences(), s.maxConcurrent(), s.kvBytesInUse() / 1048576.0));
                     }
                 } catch (RuntimeException e) {
                     LOG.debug("progress line failed", e);

@@ -24,6 +24,9 @@ public interface GenerationService extends PromptTokenizer, AutoCloseable {
 
     EngineStats stats();
 
+    /** The text of token ids (to tell which stop string ended a completion). */
+    String decode(int[] tokens);
+
     /** Re-scores prompt+completion with the cache {@code kv} and with a full-precision cache. */
     FidelityScores fidelity(int[] prompt, int[] completion, KvSettings kv);
 

@@ -7,6 +7,8 @@ import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
 import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.ProgressCounters;
+import kittyspark.pipeline.output.ErrorCode;
 import kittyspark.pipeline.output.EngineRef;
 import kittyspark.pipeline.plan.ChatTemplate;
 import kittyspark.pipeline.plan.PlanColumns;
@@ -14,6 +16,7 @@ import kittyspark.pipeline.plan.PromptEncoder;
 import kittyspark.pipeline.plan.PromptRow;
 import kittyspark.pipeline.plan.RowPlan;
 import kittyspark.pipeline.plan.StableHash;
+import kittyspark.runtime.engine.FinishReason;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
 import kittyspark.runtime.kv.KvSettings;
@@ -47,10 +50,11 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     private final EngineFactory factory;
     private final LongAccumulator enginesCreated;
     private final CollectionAccumulator<EngineReport> reports;
+    private final ProgressCounters progress;
 
     public PartitionGenerator(PipelineConfig cfg, String runId, String modelIdentity, String modelName, StructType inputSchema,
                               PlanColumns planColumns, EngineFactory factory, LongAccumulator enginesCreated,
-                              CollectionAccumulator<EngineReport> reports) {
+                              CollectionAccumulator<EngineReport> reports, ProgressCounters progress) {
         this.cfg = cfg;
         this.runId = runId;
         this.modelIdentity = modelIdentity;
@@ -60,6 +64,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         this.factory = factory;
         this.enginesCreated = enginesCreated;
         this.reports = reports;
+        this.progress = progress;
     }
 
     @Override
@@ -79,7 +84,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         PromptEncoder encoder = new PromptEncoder(engine, ChatTemplate.load(Path.of(cfg.modelDir())), cfg.truncateLeft(),
                 cfg.maxPromptTokens());
         EngineRef ref = shared.ref();
-        ResultRows results = new ResultRows(inputSchema, modelName, kv.mode().id(), ref);
+        ResultRows results = new ResultRows(inputSchema, runId, modelName, kv, ref);
 
         Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
                 row -> start(row, engine, encoder, kv, results, shared));
@@ -110,48 +115,54 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
      */
     private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
                                 ExecutorEngines.Shared shared) {
+        long startedAt = System.currentTimeMillis();
         try {
-            return generate(row, engine, encoder, kv, results, shared);
+            return generate(row, engine, encoder, kv, results, shared, startedAt);
         } catch (RuntimeException e) {
             LOG.warn("kitty: a row failed unexpectedly; it becomes an error row", e);
             return done(shared, results.failed(row, row.getString(row.fieldIndex(planColumns.fingerprint())),
-                    row.getInt(row.fieldIndex(planColumns.occurrence())), null, "internal error: " + e));
+                    row.getInt(row.fieldIndex(planColumns.occurrence())), null, null, ErrorCode.INTERNAL_ERROR,
+                    "internal error: " + e, startedAt));
         }
     }
 
     private Supplier<Row> generate(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv,
-                                   ResultRows results, ExecutorEngines.Shared shared) {
+                                   ResultRows results, ExecutorEngines.Shared shared, long startedAt) {
         int occurrence = row.getInt(row.fieldIndex(planColumns.occurrence()));
         RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
         if (!plan.ok()) {
-            return done(shared, results.failed(row, plan, null, plan.error()));
+            return done(shared, results.failed(row, plan, null, plan.errorCode(), plan.error(), startedAt));
         }
         PromptEncoder.Encoded encoded;
         try {
             encoded = encoder.encode(plan);
         } catch (RuntimeException e) {
-            return done(shared, results.failed(row, plan, null, "tokenization failed: " + e.getMessage()));
+            return done(shared, results.failed(row, plan, null, ErrorCode.TOKENIZATION_FAILED,
+                    "tokenization failed: " + e.getMessage(), startedAt));
         }
         if (encoded.error() != null) {
             Integer n = encoded.tokens() == null ? null : encoded.tokens().length;
-            return done(shared, results.failed(row, plan, n, encoded.error()));
+            return done(shared, results.failed(row, plan, n, encoded.code(), encoded.error(), startedAt));
         }
         int[] prompt = encoded.tokens();
         CompletableFuture<GenerationResult> future;
         try {
             future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
         } catch (RuntimeException e) {
-            return done(shared, results.failed(row, plan, prompt.length, "rejected by the engine: " + e.getMessage()));
+            return done(shared, results.failed(row, plan, prompt.length, ErrorCode.ENGINE_REJECTED,
+                    "rejected by the engine: " + e.getMessage(), startedAt));
         }
-        boolean checkFidelity = StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
+        progress.prompt(prompt.length);
+        // Re-scoring against a full-precision cache only says something about a quantized cache.
+        boolean checkFidelity = kv.quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
         return () -> {
             GenerationResult r;
             try {
                 r = future.join();
             } catch (RuntimeException e) {
                 Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                shared.rowsDone.incrementAndGet();
-                return results.failed(row, plan, prompt.length, "generation failed: " + cause);
+                return done(shared, results.failed(row, plan, prompt.length, ErrorCode.GENERATION_FAILED,
+                        "generation failed: " + cause, startedAt)).get();
             }
             GenerationService.FidelityScores f = null;
             if (checkFidelity && r.error() == null && r.tokens().length > 0) {
@@ -161,13 +172,17 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                     LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
                 }
             }
+            String stop = r.finishReason() == FinishReason.STOP
+                    ? StopMatch.of(engine.decode(r.tokens()), r.completion(), plan.params().stop()) : null;
             shared.rowsDone.incrementAndGet();
-            return results.generated(row, plan, r, f);
+            progress.row(r.finishReason() == FinishReason.ERROR ? null : r.completionTokens());
+            return results.generated(row, plan, r, stop, f, startedAt);
         };
     }
 
-    private static Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
+    private Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
         shared.rowsDone.incrementAndGet();
+        progress.row(null);
         return () -> row;
     }
 }

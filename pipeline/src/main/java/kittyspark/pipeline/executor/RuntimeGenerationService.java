@@ -38,6 +38,11 @@ public final class RuntimeGenerationService implements GenerationService {
     }
 
     @Override
+    public String decode(int[] tokens) {
+        return engine.tokenizer().decode(tokens);
+    }
+
+    @Override
     public int contextLimit() {
         return engine.config().maxPositionEmbeddings();
     }

@@ -7,15 +7,30 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-/** The output rows: every input column, then what generation adds, in this order. */
+/**
+ * The output rows: every input column, then what generation adds, in this order. The
+ * contract (types, units, signs, when a value is null) is docs/output.md; a test holds this
+ * schema to that page.
+ */
 public final class OutputSchema {
     public static final String COMPLETION = "completion";
+    public static final String FINISH_REASON = "finish_reason";
+    /** The stop string that ended the completion (finish_reason = stop). */
+    public static final String STOP_MATCHED = "stop_matched";
+    /** A stable, machine-readable kind of error ({@link ErrorCode}); the message is in {@link #ERROR}. */
+    public static final String ERROR_CODE = "error_code";
+    public static final String ERROR = "error";
     public static final String PROMPT_TOKENS = "prompt_tokens";
     public static final String COMPLETION_TOKENS = "completion_tokens";
-    public static final String FINISH_REASON = "finish_reason";
-    public static final String ERROR = "error";
+    /** The sampling parameters the row was generated with, after job defaults filled its nulls. */
+    public static final String SAMPLING = "sampling";
     public static final String MODEL = "model";
     public static final String KV_MODE = "kv_mode";
+    /** The quantized cache's settings (null for fp16). */
+    public static final String KV_PARAMS = "kv_params";
+    public static final String RUN_ID = "run_id";
+    public static final String STARTED_AT = "started_at";
+    public static final String FINISHED_AT = "finished_at";
     public static final String QUEUE_MS = "queue_ms";
     public static final String PREFILL_MS = "prefill_ms";
     public static final String DECODE_MS = "decode_ms";
@@ -44,14 +59,35 @@ public final class OutputSchema {
             .add(ENGINE_DEVICE, DataTypes.StringType)
             .add(ENGINE_INSTANCE, DataTypes.StringType);
 
+    public static final StructType SAMPLING_TYPE = new StructType()
+            .add("max_new_tokens", DataTypes.IntegerType, false)
+            .add("temperature", DataTypes.DoubleType, false)
+            .add("top_k", DataTypes.IntegerType, false)
+            .add("top_p", DataTypes.DoubleType, false)
+            .add("seed", DataTypes.LongType, false)
+            .add("stop", DataTypes.createArrayType(DataTypes.StringType, false), false);
+
+    public static final StructType KV_PARAMS_TYPE = new StructType()
+            .add("page_size", DataTypes.IntegerType, false)
+            .add("boost_fraction", DataTypes.DoubleType, false)
+            .add("sink", DataTypes.IntegerType, false)
+            .add("value_window", DataTypes.IntegerType, false);
+
     public static final StructType ADDED = new StructType()
             .add(COMPLETION, DataTypes.StringType)
+            .add(FINISH_REASON, DataTypes.StringType, false)
+            .add(STOP_MATCHED, DataTypes.StringType)
+            .add(ERROR_CODE, DataTypes.StringType)
+            .add(ERROR, DataTypes.StringType)
             .add(PROMPT_TOKENS, DataTypes.IntegerType)
             .add(COMPLETION_TOKENS, DataTypes.IntegerType)
-            .add(FINISH_REASON, DataTypes.StringType, false)
-            .add(ERROR, DataTypes.StringType)
-            .add(MODEL, DataTypes.StringType)
-            .add(KV_MODE, DataTypes.StringType)
+            .add(SAMPLING, SAMPLING_TYPE)
+            .add(MODEL, DataTypes.StringType, false)
+            .add(KV_MODE, DataTypes.StringType, false)
+            .add(KV_PARAMS, KV_PARAMS_TYPE)
+            .add(RUN_ID, DataTypes.StringType, false)
+            .add(STARTED_AT, DataTypes.TimestampType, false)
+            .add(FINISHED_AT, DataTypes.TimestampType, false)
             .add(QUEUE_MS, DataTypes.DoubleType)
             .add(PREFILL_MS, DataTypes.DoubleType)
             .add(DECODE_MS, DataTypes.DoubleType)
@@ -62,7 +98,7 @@ public final class OutputSchema {
             .add(KV_KL, DataTypes.DoubleType)
             .add(FINGERPRINT, DataTypes.StringType, false)
             .add(ID_OCCURRENCE, DataTypes.IntegerType, false)
-            .add(ENGINE, ENGINE_TYPE);
+            .add(ENGINE, ENGINE_TYPE, false);
 
     public static final List<String> ADDED_COLUMNS;
 

@@ -27,16 +27,19 @@ import org.slf4j.LoggerFactory;
  * The output dataset and how it grows without ever showing a row twice or half a commit.
  *
  * <p>Layout: {@code OUT/kitty_commit=000001/part-*.parquet}, one directory per commit, so
- * {@code spark.read.parquet(OUT)} reads every row (with a {@code kitty_commit} column).
- * A commit is written by Spark's Parquet writer into {@code OUT/_staging/} (ignored by readers,
- * like every name starting with '_') and then renamed into place: one directory rename, atomic
- * on HDFS and local file systems. A killed job leaves at most a staging directory, which the
- * next run deletes; every commit that finished is kept and its rows are not redone.
+ * {@code spark.read.parquet(OUT)} reads every row (with a {@code kitty_commit} column), and
+ * {@code OUT/_kitty_output.json} marks the directory as a kitty-spark output. A commit is
+ * written by Spark's Parquet writer into the work directory {@code .OUT.kitty-work/} beside
+ * {@code OUT} (so that no glob of {@code OUT}, such as DuckDB's {@code OUT/**}{@code /*.parquet},
+ * ever sees uncommitted rows) and then renamed into place: one directory rename, atomic on
+ * HDFS and local file systems. A killed job leaves at most a staging directory, which the next
+ * run deletes; every commit that finished is kept and its rows are not redone. A directory
+ * that holds anything else (someone else's Parquet) is refused before anything is written.
  *
  * <p>A regenerated row (changed fingerprint, or --retry-errors) lands in a newer commit than
  * its old version. The newest commit wins ({@link #latest}); at the end of every run the older
  * commits that hold superseded rows are rewritten without them ({@link #compact}), by swapping
- * a filtered copy in through {@code OUT/_replaced/}. {@link #recover} undoes or finishes a swap
+ * a filtered copy in through the work directory's {@code replaced/}. {@link #recover} undoes or finishes a swap
  * that a crash interrupted, and the run's own compaction then drops what is still superseded.
  * So a reader that uses plain {@code spark.read.parquet(OUT)} sees each row exactly once
  * whenever no job is running, and {@link #latest} is exact at any time.
@@ -48,30 +51,86 @@ import org.slf4j.LoggerFactory;
 public final class OutputStore {
     private static final Logger LOG = LoggerFactory.getLogger(OutputStore.class);
     private static final String PREFIX = OutputSchema.COMMIT + "=";
-    private static final String STAGING = "_staging";
-    private static final String REPLACED = "_replaced";
+    /** Where earlier versions staged, under the output itself: still cleaned up. */
+    private static final String LEGACY_STAGING = "_staging";
+    private static final String LEGACY_REPLACED = "_replaced";
+    /** Written with the first commit: what makes a directory recognisably a kitty-spark output. */
+    public static final String MARKER = "_kitty_output.json";
+    /** Names a kitty-spark output holds besides its commits. */
+    private static final java.util.Set<String> OWN_FILES = java.util.Set.of(MARKER, "_kitty_summary.json", "_kitty_runs",
+            LEGACY_STAGING, LEGACY_REPLACED, "_SUCCESS", OutputLock.FILE);
 
     private final SparkSession spark;
     private final Path root;
     private final FileSystem fs;
     private final String idColumn;
     private final WriteStep.Listener steps;
+    private final Path work;
     private OutputLock lock;
 
     public OutputStore(SparkSession spark, String output, String idColumn, WriteStep.Listener steps) {
         this.spark = spark;
-        this.root = new Path(output);
         this.idColumn = idColumn;
         this.steps = steps;
         try {
             Configuration conf = spark.sparkContext().hadoopConfiguration();
-            this.fs = root.getFileSystem(conf);
+            Path given = new Path(output);
+            this.fs = given.getFileSystem(conf);
+            this.root = fs.makeQualified(given);
+            if (root.getParent() == null) {
+                throw new InputException("output " + output + " is the root of its file system; give a directory below it");
+            }
+            this.work = new Path(root.getParent(), "." + root.getName() + ".kitty-work");
             if (fs.exists(root) && !fs.getFileStatus(root).isDirectory()) {
                 throw new InputException("output " + output + " is a file; give a directory for the output dataset");
             }
+            refuseForeign(output);
         } catch (IOException e) {
             throw new InputException("cannot open output " + output + ": " + e.getMessage(), e);
         }
+    }
+
+    /** An existing, non-empty directory that is not a kitty-spark output is someone else's data: never write into it. */
+    private void refuseForeign(String output) throws IOException {
+        if (!fs.exists(root)) {
+            return;
+        }
+        List<String> foreign = new ArrayList<>();
+        boolean ours = false;
+        for (FileStatus s : fs.listStatus(root)) {
+            String name = s.getPath().getName();
+            if (name.equals(MARKER) || (s.isDirectory() && name.startsWith(PREFIX))) {
+                ours = true;
+            } else if (!OWN_FILES.contains(name) && !name.startsWith(OutputLock.FILE + ".")) {
+                foreign.add(name);
+            }
+        }
+        if (!ours && !foreign.isEmpty()) {
+            throw new InputException("output " + output + " already holds files that are not a kitty-spark output ("
+                    + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+                    + (foreign.size() > 3 ? ", and " + (foreign.size() - 3) + " more" : "")
+                    + "); nothing was written. Give a new or empty directory, or an earlier kitty-spark output");
+        }
+    }
+
+    /** Where commits are written before they are renamed in: beside the output, not under it. */
+    private Path staging() {
+        return new Path(work, "staging");
+    }
+
+    /** Where compaction parks a commit while its filtered copy takes its place. */
+    private Path replaced() {
+        return new Path(work, "replaced");
+    }
+
+    /** The staging directory as a URI string (for tests and messages). */
+    public String stagingDir() {
+        return staging().toString();
+    }
+
+    /** Whether the output directory exists yet. */
+    public boolean exists() {
+        return exists(root);
     }
 
     public OutputStore(SparkSession spark, String output, String idColumn) {
@@ -123,34 +182,40 @@ public final class OutputStore {
 
     /** Whether a killed job left a staged commit or an unfinished swap that {@link #recover} must clear. */
     public boolean needsRecovery() {
-        return exists(new Path(root, STAGING)) || exists(new Path(root, REPLACED));
+        return exists(staging()) || exists(replaced()) || exists(new Path(root, LEGACY_STAGING))
+                || exists(new Path(root, LEGACY_REPLACED));
     }
 
     /** Puts the store back in a clean state after a job that was killed mid-commit or mid-compaction. */
     public void recover() {
         checkLock();
         try {
-            Path replaced = new Path(root, REPLACED);
-            if (fs.exists(replaced)) {
-                for (FileStatus s : fs.listStatus(replaced)) {
-                    Path live = new Path(root, s.getPath().getName());
-                    if (fs.exists(live)) {
-                        fs.delete(s.getPath(), true); // the filtered copy is in place: the original is garbage
-                    } else {
-                        // Killed before the filtered copy went in: restore the original. Its superseded
-                        // rows are visible again until this run's compaction drops them.
-                        if (!fs.rename(s.getPath(), live)) {
-                            throw new IOException("rename " + s.getPath() + " -> " + live + " failed");
+            for (Path replaced : List.of(replaced(), new Path(root, LEGACY_REPLACED))) {
+                if (fs.exists(replaced)) {
+                    for (FileStatus s : fs.listStatus(replaced)) {
+                        Path live = new Path(root, s.getPath().getName());
+                        if (fs.exists(live)) {
+                            fs.delete(s.getPath(), true); // the filtered copy is in place: the original is garbage
+                        } else {
+                            // Killed before the filtered copy went in: restore the original. Its superseded
+                            // rows are visible again until this run's compaction drops them.
+                            if (!fs.rename(s.getPath(), live)) {
+                                throw new IOException("rename " + s.getPath() + " -> " + live + " failed");
+                            }
+                            LOG.warn("kitty: restored {} after an interrupted compaction", live);
                         }
-                        LOG.warn("kitty: restored {} after an interrupted compaction", live);
                     }
+                    fs.delete(replaced, true);
                 }
-                fs.delete(replaced, true);
             }
-            Path staging = new Path(root, STAGING);
-            if (fs.exists(staging)) {
-                LOG.warn("kitty: removing uncommitted output of an interrupted run under {}", staging);
-                fs.delete(staging, true);
+            for (Path staging : List.of(staging(), new Path(root, LEGACY_STAGING))) {
+                if (fs.exists(staging)) {
+                    LOG.warn("kitty: removing uncommitted output of an interrupted run under {}", staging);
+                    fs.delete(staging, true);
+                }
+            }
+            if (fs.exists(work) && fs.listStatus(work).length == 0) {
+                fs.delete(work, true);
             }
         } catch (IOException e) {
             throw new InputException("cannot recover output " + root + ": " + e.getMessage(), e);
@@ -204,11 +269,16 @@ public final class OutputStore {
         List<Integer> existing = commits();
         int n = existing.isEmpty() ? 1 : existing.get(existing.size() - 1) + 1;
         Path live = commitDir(n);
-        Path staged = new Path(new Path(root, STAGING), live.getName());
+        Path staged = new Path(staging(), live.getName());
         rows.write().mode(SaveMode.Overwrite).parquet(staged.toString());
         steps.reached(WriteStep.COMMIT_STAGED, n);
         checkLock();
         try {
+            fs.mkdirs(root);
+            if (!fs.exists(new Path(root, MARKER))) {
+                writeText(MARKER, "{\"format\": \"kitty-spark output\", \"version\": 1, \"id_column\": \""
+                        + idColumn.replace("\"", "\\\"") + "\", \"read\": \"docs/output.md\"}\n");
+            }
             if (fs.exists(live)) {
                 // a rename onto an existing directory would nest one commit inside the other
                 throw new IllegalStateException(live + " exists already: another writer is using the output");
@@ -217,7 +287,7 @@ public final class OutputStore {
                 throw new IllegalStateException("rename " + staged + " -> " + live + " failed");
             }
             steps.reached(WriteStep.COMMIT_PUBLISHED, n);
-            fs.delete(new Path(root, STAGING), true);
+            fs.delete(work, true);
         } catch (IOException e) {
             throw new IllegalStateException("cannot commit " + live + ": " + e.getMessage(), e);
         }
@@ -269,7 +339,7 @@ public final class OutputStore {
             Dataset<Row> kept = rows.join(newerKeys, sameKey, "left_anti").drop(OutputSchema.COMMIT);
             long before = rows.count();
             Path live = commitDir(c);
-            Path staged = new Path(new Path(root, STAGING), live.getName());
+            Path staged = new Path(staging(), live.getName());
             kept.write().mode(SaveMode.Overwrite).parquet(staged.toString());
             steps.reached(WriteStep.COMPACT_STAGED, c);
             List<String> stagedFiles = dataFiles(staged);
@@ -283,7 +353,7 @@ public final class OutputStore {
     private void swapIn(int c, Path staged, Path live, boolean empty) {
         checkLock();
         try {
-            Path replaced = new Path(new Path(root, REPLACED), live.getName());
+            Path replaced = new Path(replaced(), live.getName());
             fs.mkdirs(replaced.getParent());
             if (!fs.rename(live, replaced)) {
                 throw new IOException("rename " + live + " -> " + replaced + " failed");
@@ -293,8 +363,7 @@ public final class OutputStore {
                 throw new IOException("rename " + staged + " -> " + live + " failed");
             }
             steps.reached(WriteStep.COMPACT_SWAPPED, c);
-            fs.delete(new Path(root, REPLACED), true);
-            fs.delete(new Path(root, STAGING), true);
+            fs.delete(work, true);
             steps.reached(WriteStep.COMPACT_CLEANED, c);
         } catch (IOException e) {
             throw new IllegalStateException("cannot rewrite " + live + ": " + e.getMessage(), e);

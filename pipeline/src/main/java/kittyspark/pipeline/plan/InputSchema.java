@@ -25,6 +25,10 @@ public final class InputSchema implements Serializable {
     public static final String SEED = "seed";
     public static final String STOP = "stop";
 
+    /** Integer ids are read as their decimal text; the output keeps the column as it was. */
+    static final Set<DataType> INTEGRAL_IDS = Set.of(DataTypes.ByteType, DataTypes.ShortType, DataTypes.IntegerType,
+            DataTypes.LongType);
+
     private final StructType schema;
     private final PipelineConfig.Columns columns;
 
@@ -39,7 +43,12 @@ public final class InputSchema implements Serializable {
             throw new InputException("the input has no id column '" + columns.id() + "' (columns: "
                     + String.join(", ", schema.fieldNames()) + "); set kitty.input.id-column");
         }
-        requireType(schema, columns.id(), DataTypes.StringType, "a string");
+        DataType idType = schema.apply(columns.id()).dataType();
+        if (!idType.equals(DataTypes.StringType) && !INTEGRAL_IDS.contains(idType)) {
+            throw new InputException("input column '" + columns.id() + "' must be a string or an integer type, found "
+                    + idType.simpleString() + "; cast it first, e.g. df.withColumn(\"" + columns.id() + "\", col(\""
+                    + columns.id() + "\").cast(\"string\"))");
+        }
         boolean hasPrompt = names.contains(columns.prompt());
         boolean hasMessages = names.contains(columns.messages());
         if (!hasPrompt && !hasMessages) {

@@ -41,7 +41,7 @@ public record PromptRow(String id, int occurrence, String prompt, List<ChatMessa
     /** Reads one row. Never throws: a value that cannot be used becomes the row's {@link #problem}. */
     public static PromptRow from(Row row, PipelineConfig.Columns columns, int occurrence) {
         RowValues v = new RowValues(row);
-        String id = v.string(columns.id());
+        String id = v.id(columns.id());
         String prompt = v.string(columns.prompt());
         List<ChatMessage> messages = v.messages(columns.messages());
         Long maxNewTokens = v.wholeNumber(InputSchema.MAX_NEW_TOKENS);

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import kittyspark.pipeline.PipelineConfig;
+import kittyspark.pipeline.output.ErrorCode;
 import kittyspark.runtime.sampling.SamplingParams;
 
 /**
@@ -12,9 +13,23 @@ import kittyspark.runtime.sampling.SamplingParams;
  * everything that decides the output, so a rerun can tell a stale row from a current one.
  */
 public record RowPlan(PromptRow row, SamplingParams params, String error, String fingerprint) {
+    /** How the errors that {@link ErrorCode} tells apart begin. */
+    static final String DUPLICATE_PREFIX = "duplicate id";
+    static final String INVALID_PARAMETERS_PREFIX = "invalid parameters";
 
     public boolean ok() {
         return error == null;
+    }
+
+    /** The {@link ErrorCode} of a row whose plan failed (its id, prompt or parameters); null when it is ok. */
+    public String errorCode() {
+        if (error == null) {
+            return null;
+        }
+        if (error.startsWith(DUPLICATE_PREFIX)) {
+            return ErrorCode.DUPLICATE_ID;
+        }
+        return error.startsWith(INVALID_PARAMETERS_PREFIX) ? ErrorCode.INVALID_PARAMETERS : ErrorCode.INVALID_INPUT;
     }
 
     /** Resolves one row. Pure: the driver (for the fingerprint) and the executors get the same answer. */
@@ -36,7 +51,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
                 }
                 params = new SamplingParams((int) maxNew, temperature, d.topK(), topP, seed, stop);
             } catch (RuntimeException e) {
-                error = "invalid parameters: " + e.getMessage();
+                error = INVALID_PARAMETERS_PREFIX + ": " + e.getMessage();
             }
         }
         return new RowPlan(row, params, error, fingerprint);
@@ -50,7 +65,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
             return "id is empty";
         }
         if (row.occurrence() > 1) {
-            return "duplicate id '" + row.id() + "' (occurrence " + row.occurrence()
+            return DUPLICATE_PREFIX + " '" + row.id() + "' (occurrence " + row.occurrence()
                     + "): only the first row with this id is generated";
         }
         if (row.problem() != null) {
@@ -72,7 +87,7 @@ public record RowPlan(PromptRow row, SamplingParams params, String error, String
     private static String fingerprint(PromptRow row, PipelineConfig cfg, String modelIdentity, long maxNew,
                                       double temperature, double topP, long seed, List<String> stop) {
         List<String> parts = new ArrayList<>();
-        parts.add("v1");
+        parts.add("v2"); // v2: the output gained sampling, kv_params, timestamps, error codes
         parts.add("model=" + modelIdentity);
         parts.add("kv=" + cfg.kv().describe());
         parts.add("truncate=" + (cfg.truncateLeft() ? "left" : "none") + ",max=" + cfg.maxPromptTokens());

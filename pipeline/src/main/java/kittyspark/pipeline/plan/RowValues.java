@@ -57,6 +57,15 @@ final class RowValues {
         return ABSENT;
     }
 
+    /** The id: a string, or an integer as its decimal text (integer id columns are taken as they are). */
+    String id(String column) {
+        Object v = raw(column);
+        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
+            return String.valueOf(((Number) v).longValue());
+        }
+        return string(column);
+    }
+
     String string(String column) {
         Object v = raw(column);
         if (v == ABSENT || v == null) {

@@ -36,7 +36,19 @@ public final class RunPlanner {
         }
     }
 
-    public static Plan plan(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore output) {
+    /**
+     * The input with the planning columns: duplicate ids numbered by input order, a fingerprint
+     * and a length estimate per row.
+     *
+     * @param rows        the input's columns, then the planning columns
+     * @param columns     the names of the planning columns
+     * @param inputSchema the input's own columns
+     */
+    public record Prepared(Dataset<Row> rows, PlanColumns columns, StructType inputSchema) {
+    }
+
+    /** Checks the input's schema and adds the planning columns. Shared by the run, the dry run and the DataFrame entry point. */
+    public static Prepared prepare(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model) {
         InputSchema schema = InputSchema.check(input.schema(), cfg.columns());
         PlanColumns cols = PlanColumns.freshFor(input.schema());
         String position = ColumnNames.fresh(input.schema().add(cols.occurrence(), DataTypes.IntegerType), "_kitty_position");
@@ -51,31 +63,54 @@ public final class RunPlanner {
                 .add(cols.length(), DataTypes.IntegerType, false);
         Dataset<Row> fingerprinted = numbered.map(
                 new Fingerprinter(cfg, model.fingerprintPart(), cols), Encoders.row(planned));
+        return new Prepared(fingerprinted, cols, schema.schema());
+    }
 
+    /**
+     * The output's current rows, under names apart from the planned rows' columns, and how a
+     * planned row relates to them.
+     *
+     * @param rows            id, occurrence, fingerprint and error of each current output row
+     * @param sameKey         the planned row and the output row are the same row (id and occurrence)
+     * @param absent          (after a left join) no output row has the planned row's key
+     * @param sameFingerprint the output row was made from exactly this row and configuration
+     * @param current         the output row is kept: same fingerprint (and, when retrying errors, no error)
+     */
+    record Done(Dataset<Row> rows, Column sameKey, Column absent, Column sameFingerprint, Column current) {
+    }
+
+    static Done done(Dataset<Row> existing, Prepared planned, PipelineConfig cfg) {
+        StructType names = planned.rows().schema();
+        Dataset<Row> fingerprinted = planned.rows();
+        PlanColumns cols = planned.columns();
+        String id = cfg.columns().id();
+        String doneId = ColumnNames.fresh(names, "_kitty_done_id");
+        String doneOcc = ColumnNames.fresh(names, "_kitty_done_occurrence");
+        String doneFp = ColumnNames.fresh(names, "_kitty_done_fingerprint");
+        String doneError = ColumnNames.fresh(names, "_kitty_done_error");
+        Dataset<Row> done = existing.select(
+                ColumnNames.col(id).as(doneId),
+                ColumnNames.col(OutputSchema.ID_OCCURRENCE).as(doneOcc),
+                ColumnNames.col(OutputSchema.FINGERPRINT).as(doneFp),
+                ColumnNames.col(OutputSchema.ERROR).as(doneError));
+        Column sameKey = fingerprinted.col(ColumnNames.quoted(id)).eqNullSafe(done.col(doneId))
+                .and(fingerprinted.col(ColumnNames.quoted(cols.occurrence())).equalTo(done.col(doneOcc)));
+        Column sameFingerprint = done.col(doneFp).equalTo(fingerprinted.col(ColumnNames.quoted(cols.fingerprint())));
+        Column current = cfg.run().retryErrors() ? sameFingerprint.and(done.col(doneError).isNull()) : sameFingerprint;
+        return new Done(done, sameKey, done.col(doneFp).isNull(), sameFingerprint, current);
+    }
+
+    public static Plan plan(Dataset<Row> input, PipelineConfig cfg, ModelIdentity model, OutputStore output) {
+        Prepared prepared = prepare(input, cfg, model);
         Dataset<Row> existing = output.latest();
-        Dataset<Row> todo = fingerprinted;
+        Dataset<Row> todo = prepared.rows();
         if (existing != null) {
-            String id = cfg.columns().id();
-            String doneId = ColumnNames.fresh(planned, "_kitty_done_id");
-            String doneOcc = ColumnNames.fresh(planned, "_kitty_done_occurrence");
-            String doneFp = ColumnNames.fresh(planned, "_kitty_done_fingerprint");
-            String doneError = ColumnNames.fresh(planned, "_kitty_done_error");
-            Dataset<Row> done = existing.select(
-                    ColumnNames.col(id).as(doneId),
-                    ColumnNames.col(OutputSchema.ID_OCCURRENCE).as(doneOcc),
-                    ColumnNames.col(OutputSchema.FINGERPRINT).as(doneFp),
-                    ColumnNames.col(OutputSchema.ERROR).as(doneError));
-            Column sameKey = fingerprinted.col(ColumnNames.quoted(id)).eqNullSafe(done.col(doneId))
-                    .and(fingerprinted.col(ColumnNames.quoted(cols.occurrence())).equalTo(done.col(doneOcc)));
-            Column current = done.col(doneFp).equalTo(fingerprinted.col(ColumnNames.quoted(cols.fingerprint())));
-            if (cfg.run().retryErrors()) {
-                current = current.and(done.col(doneError).isNull());
-            }
-            todo = fingerprinted.join(done, sameKey.and(current), "left_anti");
+            Done done = done(existing, prepared, cfg);
+            todo = prepared.rows().join(done.rows(), done.sameKey().and(done.current()), "left_anti");
         }
         long inputRows = input.count();
         long todoRows = todo.count();
-        return new Plan(todo, inputRows, todoRows, schema.schema(), cols);
+        return new Plan(todo, inputRows, todoRows, prepared.inputSchema(), prepared.columns());
     }
 
     /** Adds the fingerprint and a length estimate (for balancing partitions) to each row. Never throws. */
