@@ -39,8 +39,8 @@ final class TokenizerJsonLoader {
             throw new TokenizerException(file + ": tokenizer file not found");
         }
         JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
+        try (var in = TokenizerFiles.open(file)) {
+            root = JSON.readTree(in);
         } catch (IOException e) {
             throw fail("not valid JSON: " + e.getMessage(), e);
         }
