@@ -28,6 +28,22 @@ class RealTokenizerReferenceTest {
         assertAllMatch(name, "fuzz-reference-public.jsonl.xz");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen3", "llama-3.1"})
+    void promptIdsAddThePostProcessorsSpecialsToPlainTextAndNothingToARenderedChat(String name) {
+        Tokenizer tokenizer = Tokenizer.load(TokenizerFiles.tokenizerJson(TestFiles.realTokenizerDir(name)));
+        List<String> failures = new ArrayList<>();
+        for (HfTokenizerReference.Line line : HfTokenizerReference.read("reference-public.jsonl.xz", name)) {
+            // A rendered chat already holds its specials as text (Llama's template writes <|begin_of_text|>).
+            int[] prompt = tokenizer.encode(line.text(), line.messages() == null);
+            if (!Arrays.equals(line.promptIds(), prompt)) {
+                failures.add(line.id() + ": " + window(line.promptIds(), 0) + " vs " + window(prompt, 0));
+            }
+        }
+        assertEquals(List.of(), failures, name);
+        assertEquals(name.equals("llama-3.1"), tokenizer.addsSpecialTokens());
+    }
+
     private static void assertAllMatch(String name, String file) {
         Tokenizer tokenizer = Tokenizer.load(TokenizerFiles.tokenizerJson(TestFiles.realTokenizerDir(name)));
         List<HfTokenizerReference.Line> lines = HfTokenizerReference.read(file, name);
