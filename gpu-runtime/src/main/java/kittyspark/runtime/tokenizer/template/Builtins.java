@@ -163,6 +163,9 @@ final class Builtins {
         if (value instanceof Namespace ns) {
             return ns.attrs.containsKey(name) ? ns.attrs.get(name) : PyValues.MISSING;
         }
+        if (value instanceof TupleValue t && t.fieldIndex(name) >= 0) {
+            return t.get(t.fieldIndex(name));
+        }
         if (value instanceof LoopContext loop) {
             Object a = loop.attribute(name);
             return a instanceof Undefined ? PyValues.MISSING : a;
@@ -561,6 +564,20 @@ final class Builtins {
             }
             if (v instanceof String s) {
                 String t = s.strip().replace("_", "");
+                String lower = t.toLowerCase(java.util.Locale.ROOT);
+                boolean negative = lower.startsWith("-");
+                String digits = negative || lower.startsWith("+") ? lower.substring(1) : lower;
+                // Python's int(text, base) accepts the base's prefix; base 0 reads it to choose the base.
+                for (String[] prefix : new String[][] {{"0x", "16"}, {"0o", "8"}, {"0b", "2"}}) {
+                    if (digits.startsWith(prefix[0]) && (base == 0 || base == Integer.parseInt(prefix[1]))) {
+                        digits = digits.substring(2);
+                        base = Integer.parseInt(prefix[1]);
+                    }
+                }
+                if (base == 0) {
+                    base = 10;
+                }
+                t = (negative ? "-" : "") + digits;
                 try {
                     return Long.parseLong(t, base);
                 } catch (NumberFormatException e) {
@@ -594,7 +611,8 @@ final class Builtins {
                 Object key = caseKey(attrPath(item, attribute, fallback), cs);
                 if (currentKey == PyValues.MISSING || !PyValues.eq(key, currentKey)) {
                     group = new ArrayList<>();
-                    out.add(new TupleValue(java.util.Arrays.asList(attrPath(item, attribute, fallback), group)));
+                    out.add(new TupleValue(java.util.Arrays.asList(attrPath(item, attribute, fallback), group),
+                            List.of("grouper", "list")));
                     currentKey = key;
                 }
                 group.add(item);

@@ -43,7 +43,12 @@ public final class ChatTemplate {
     private ChatTemplate(String source, Map<String, Object> specialTokens, Clock clock) {
         this.source = source;
         this.specialTokens = Map.copyOf(specialTokens);
-        this.template = JinjaTemplate.parse(source).withGlobals(Map.of(
+        this.template = huggingFaceTemplate(source, clock);
+    }
+
+    /** A template with the globals Hugging Face adds: {@code raise_exception(message)} and {@code strftime_now(format)}. */
+    static JinjaTemplate huggingFaceTemplate(String source, Clock clock) {
+        return JinjaTemplate.parse(source).withGlobals(Map.of(
                 "raise_exception", (PyCallable) (args, kwargs) -> {
                     throw new TemplateException(args.isEmpty() ? "raise_exception() called" : PyValues.str(args.get(0)));
                 },

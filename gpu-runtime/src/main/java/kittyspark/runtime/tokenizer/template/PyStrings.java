@@ -79,7 +79,7 @@ final class PyStrings {
                     break;
                 }
                 if (maxsplit >= 0 && out.size() == maxsplit) {
-                    out.add(rstrip(s.substring(i), null));
+                    out.add(s.substring(i)); // Python keeps the rest as it is, trailing whitespace included
                     break;
                 }
                 int start = i;
@@ -122,7 +122,7 @@ final class PyStrings {
                     break;
                 }
                 if (out.size() == maxsplit) {
-                    out.add(0, lstrip(s.substring(0, end), null));
+                    out.add(0, s.substring(0, end));
                     break;
                 }
                 int stop = end;
