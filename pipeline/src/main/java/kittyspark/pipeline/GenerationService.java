@@ -16,7 +16,8 @@ public interface GenerationService extends AutoCloseable {
 
     CompletableFuture<GenerationResult> submit(GenerationRequest request);
 
-    int[] encode(String text);
+    /** The prompt ids of {@code text}, a plain prompt or a rendered chat ({@link kittyspark.runtime.tokenizer.Tokenizer#promptIds}). */
+    int[] promptIds(String text, boolean renderedChat);
 
     /** The model's context length in tokens (prompt plus completion). */
     int contextLimit();

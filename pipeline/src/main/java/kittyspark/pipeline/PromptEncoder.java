@@ -23,7 +23,8 @@ final class PromptEncoder {
 
     Encoded encode(RowPlan plan) {
         String text;
-        if (plan.row().messages() != null) {
+        boolean chat = plan.row().messages() != null;
+        if (chat) {
             if (chatTemplate == null) {
                 return new Encoded(null, "the row has messages but the model has no chat_template in tokenizer_config.json");
             }
@@ -35,7 +36,7 @@ final class PromptEncoder {
         } else {
             text = plan.row().prompt();
         }
-        int[] tokens = engine.encode(text);
+        int[] tokens = engine.promptIds(text, chat);
         if (tokens.length == 0) {
             return new Encoded(null, "prompt is empty: it has no tokens");
         }

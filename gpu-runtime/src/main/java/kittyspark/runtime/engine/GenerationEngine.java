@@ -24,6 +24,7 @@ import kittyspark.runtime.kv.KvFootprint;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,7 +64,7 @@ public final class GenerationEngine implements AutoCloseable {
     public static GenerationEngine open(EngineOptions options) {
         Path dir = options.modelDir();
         Checkpoint ckpt = Checkpoint.open(dir);
-        Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
+        Tokenizer tok = Tokenizer.load(TokenizerFiles.tokenizerJson(dir));
         Backend backend = Backends.open(ckpt, options);
         LOG.info("engine: model {} ({}, {} layers, hidden {}) on {}, max batch {}", dir.getFileName(),
                 ckpt.config().architecture().hfName(), ckpt.config().numLayers(), ckpt.config().hiddenSize(),

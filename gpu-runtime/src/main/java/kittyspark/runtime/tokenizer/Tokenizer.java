@@ -86,6 +86,15 @@ public final class Tokenizer {
         return addSpecialTokens ? postProcessor.apply(out.toArray()) : out.toArray();
     }
 
+    /**
+     * The ids a generation request gets for {@code text}: plain text with the post-processor's
+     * specials (as transformers' and vLLM's {@code encode(prompt)}), a rendered chat with none
+     * added (its template already wrote them, as {@code apply_chat_template(tokenize=True)} does).
+     */
+    public int[] promptIds(String text, boolean renderedChat) {
+        return encode(text, !renderedChat);
+    }
+
     /** Whether {@code encode(text, true)} adds ids to {@code encode(text)} (it does for Llama 3, not for Qwen3). */
     public boolean addsSpecialTokens() {
         return !postProcessor.addsNothing();
