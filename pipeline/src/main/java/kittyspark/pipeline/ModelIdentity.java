@@ -32,6 +32,15 @@ public record ModelIdentity(String name, String digest) {
                     s.append(f).append('=').append(StableHash.sha256Hex(Files.readString(p))).append(';');
                 }
             }
+            // Compressed tokenizer files and a separate chat template count too (absent from the demo model,
+            // so its identity is unchanged); their bytes are hashed as Latin-1 text.
+            for (String f : List.of("tokenizer.json.xz", "tokenizer_config.json.xz", "chat_template.jinja")) {
+                Path p = modelDir.resolve(f);
+                if (Files.isRegularFile(p)) {
+                    String bytes = new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1);
+                    s.append(f).append('=').append(StableHash.sha256Hex(bytes)).append(';');
+                }
+            }
             try (Stream<Path> files = Files.list(modelDir)) {
                 files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().forEach(p -> {
                     try {

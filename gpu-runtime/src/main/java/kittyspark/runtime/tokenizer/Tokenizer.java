@@ -92,7 +92,12 @@ public final class Tokenizer {
      * added (its template already wrote them, as {@code apply_chat_template(tokenize=True)} does).
      */
     public int[] promptIds(String text, boolean renderedChat) {
-        return encode(text, !renderedChat);
+        return promptIds(encode(text), renderedChat);
+    }
+
+    /** {@link #promptIds(String, boolean)} from the text's {@link #encode(String) ids}, when those are at hand. */
+    public int[] promptIds(int[] ids, boolean renderedChat) {
+        return renderedChat ? ids : postProcessor.apply(ids);
     }
 
     /** Whether {@code encode(text, true)} adds ids to {@code encode(text)} (it does for Llama 3, not for Qwen3). */

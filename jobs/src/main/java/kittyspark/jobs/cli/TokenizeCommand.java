@@ -209,7 +209,7 @@ public final class TokenizeCommand implements Callable<Integer> {
                     return error(row, "the line needs a 'text' string or a 'messages' array");
                 }
                 int[] ids = tokenizer.encode(text);
-                int[] promptIds = tokenizer.promptIds(text, chat);
+                int[] promptIds = tokenizer.promptIds(ids, chat);
                 row.put("text", text);
                 row.set("ids", JSON.valueToTree(ids));
                 row.set("prompt_ids", JSON.valueToTree(promptIds));
