@@ -33,6 +33,9 @@ final class GeneralCategories {
     /** The two-letter category of each Character.getType value. */
     private static final String[] CATEGORY_OF_JAVA_TYPE = new String[32];
 
+    /** Every code point of the table, for the quick test of whether a text needs the Unicode 16.0 classes. */
+    private static final java.util.BitSet CHANGED = new java.util.BitSet();
+    private static final int SMALLEST_CHANGED;
     private static final int[] TABLE_START;
     private static final int[] TABLE_END;
     private static final String[] TABLE_CATEGORY;
@@ -81,7 +84,51 @@ final class GeneralCategories {
             TABLE_START[i] = Integer.parseInt(rows.get(i)[0], 16);
             TABLE_END[i] = Integer.parseInt(rows.get(i)[1], 16);
             TABLE_CATEGORY[i] = rows.get(i)[2];
+            CHANGED.set(TABLE_START[i], TABLE_END[i] + 1);
         }
+        SMALLEST_CHANGED = CHANGED.isEmpty() ? Integer.MAX_VALUE : CHANGED.nextSetBit(0);
+    }
+
+    /** Whether {@code text} holds a code point whose Unicode 16.0 category differs from Java 17's. */
+    static boolean anyChanged(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < SMALLEST_CHANGED) {
+                continue;
+            }
+            int cp = Character.isHighSurrogate(c) && i + 1 < text.length() ? text.codePointAt(i) : c;
+            if (CHANGED.get(cp)) {
+                return true;
+            }
+            if (cp > 0xFFFF) {
+                i++;
+            }
+        }
+        return false;
+    }
+
+    /** The same categories as the JVM knows them (faster; see {@link SplitPattern}). */
+    static String jvmClass(Set<String> categories, boolean negated) {
+        return (negated ? "[^" : "[") + base(categories) + "]";
+    }
+
+    /** {@code \p{L}} for a whole group, {@code \p{Lu}} for one category: one test each, not a union of five. */
+    private static String base(Set<String> categories) {
+        if (categories.size() == 1) {
+            return "\\p{" + categories.iterator().next() + "}";
+        }
+        if (categories.equals(Set.of("Lu", "Ll", "Lt"))) {
+            return "\\p{LC}";
+        }
+        String group = categories.iterator().next().substring(0, 1);
+        if (categories.equals(CATEGORIES_BY_NAME.get(loose(group)))) {
+            return "\\p{" + group + "}";
+        }
+        StringBuilder union = new StringBuilder();
+        for (String c : categories) {
+            union.append("\\p{").append(c).append('}');
+        }
+        return union.toString();
     }
 
     private GeneralCategories() {
@@ -98,10 +145,7 @@ final class GeneralCategories {
      * and nested inside another class.
      */
     static String javaClass(Set<String> categories, boolean negated) {
-        StringBuilder base = new StringBuilder();
-        for (String c : categories) {
-            base.append("\\p{").append(c).append('}');
-        }
+        String base = base(categories);
         StringBuilder addedToUnassigned = new StringBuilder();
         StringBuilder addedOther = new StringBuilder();
         StringBuilder removed = new StringBuilder();

@@ -25,8 +25,17 @@ final class RustRegex {
     private RustRegex() {
     }
 
+    /** The pattern with Unicode 16.0 general categories, as Oniguruma matches it. */
     static Pattern compile(String rustPattern) {
-        String javaPattern = translate(rustPattern);
+        return compileJava(translate(rustPattern, true));
+    }
+
+    /** Both forms of a pre-tokenizer pattern: see {@link SplitPattern}. */
+    static SplitPattern compileForSplit(String rustPattern) {
+        return new SplitPattern(compile(rustPattern), compileJava(translate(rustPattern, false)));
+    }
+
+    private static Pattern compileJava(String javaPattern) {
         try {
             return Pattern.compile(javaPattern, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE);
         } catch (PatternSyntaxException e) {
@@ -34,8 +43,11 @@ final class RustRegex {
         }
     }
 
-    /** Rewrites property escapes and {@code \d}/{@code \D}; every other character and escape is copied as is. */
-    static String translate(String pattern) {
+    /**
+     * Rewrites property escapes and {@code \d}/{@code \D}, with Unicode 16.0 categories or (when
+     * {@code unicode16} is false) the JVM's; every other character and escape is copied as is.
+     */
+    static String translate(String pattern, boolean unicode16) {
         StringBuilder out = new StringBuilder(pattern.length() + 64);
         int i = 0;
         while (i < pattern.length()) {
@@ -57,9 +69,9 @@ final class RustRegex {
                     negated = !negated;
                     name = name.substring(1).strip();
                 }
-                out.append(property(pattern.substring(i, close + 1), name, negated));
+                out.append(property(pattern.substring(i, close + 1), name, negated, unicode16));
                 i = close + 1;
-            } else if (e == 'd' || e == 'D') {
+            } else if (unicode16 && (e == 'd' || e == 'D')) {
                 out.append(GeneralCategories.javaClass(Set.of("Nd"), e == 'D'));
                 i += 2;
             } else {
@@ -71,10 +83,10 @@ final class RustRegex {
     }
 
     /** A general category in Unicode 16.0; otherwise the property as Java spells it (scripts with {@code Is}). */
-    private static String property(String original, String name, boolean negated) {
+    private static String property(String original, String name, boolean negated, boolean unicode16) {
         Set<String> categories = GeneralCategories.categories(name);
         if (categories != null) {
-            return GeneralCategories.javaClass(categories, negated);
+            return unicode16 ? GeneralCategories.javaClass(categories, negated) : GeneralCategories.jvmClass(categories, negated);
         }
         String p = negated ? "P" : "p";
         String plain = "\\" + p + "{" + name + "}";

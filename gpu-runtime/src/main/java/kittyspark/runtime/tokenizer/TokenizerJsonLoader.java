@@ -201,14 +201,14 @@ final class TokenizerJsonLoader {
                     stages.add(new PreTokenizer.PrefixSpace());
                 }
                 if (node.path("use_regex").asBoolean(true)) {
-                    stages.add(new PreTokenizer.IsolatingSplit(RustRegex.compile(PreTokenizer.GPT2_PATTERN)));
+                    stages.add(new PreTokenizer.IsolatingSplit(RustRegex.compileForSplit(PreTokenizer.GPT2_PATTERN)));
                 }
             }
             default -> throw fail("pre_tokenizer type " + type + " is not supported (only Sequence, Split, ByteLevel)");
         }
     }
 
-    private Pattern splitPattern(JsonNode split) {
+    private SplitPattern splitPattern(JsonNode split) {
         String behavior = split.path("behavior").asText();
         if (!behavior.equals("Isolated") || split.path("invert").asBoolean(false)) {
             throw fail("Split pre-tokenizer with behavior " + behavior + (split.path("invert").asBoolean(false)
@@ -217,10 +217,10 @@ final class TokenizerJsonLoader {
         JsonNode pattern = split.path("pattern");
         try {
             if (pattern.path("Regex").isTextual()) {
-                return RustRegex.compile(pattern.path("Regex").asText());
+                return RustRegex.compileForSplit(pattern.path("Regex").asText());
             }
             if (pattern.path("String").isTextual()) {
-                return Pattern.compile(Pattern.quote(pattern.path("String").asText()));
+                return SplitPattern.of(Pattern.compile(Pattern.quote(pattern.path("String").asText())));
             }
         } catch (TokenizerException e) {
             throw fail(e.getMessage(), e);
