@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import kittyspark.jobs.generate.ExecutorWait;
 import kittyspark.jobs.generate.JobConfig;
 import kittyspark.jobs.generate.SparkSettings;
+import kittyspark.jobs.generate.Versions;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 

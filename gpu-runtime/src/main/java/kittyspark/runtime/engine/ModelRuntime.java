@@ -12,6 +12,7 @@ import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +41,7 @@ public final class ModelRuntime implements AutoCloseable {
     public static ModelRuntime open(EngineOptions options) {
         Path dir = options.modelDir();
         Checkpoint ckpt = Checkpoint.open(dir);
-        Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
+        Tokenizer tok = Tokenizer.load(TokenizerFiles.tokenizerJson(dir));
         Backend backend = Backends.open(ckpt, options);
         LOG.info("model {} ({}, {} layers, hidden {}) on {}", dir.getFileName(), ckpt.config().architecture().hfName(),
                 ckpt.config().numLayers(), ckpt.config().hiddenSize(), backend.device());

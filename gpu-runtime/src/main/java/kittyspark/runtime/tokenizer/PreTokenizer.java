@@ -24,7 +24,11 @@ final class PreTokenizer {
      * Split with behavior Isolated: every match is a piece and so is every stretch between
      * matches, so no text is lost.
      */
-    record IsolatingSplit(Pattern pattern) implements Stage {
+    record IsolatingSplit(SplitPattern pattern) implements Stage {
+        IsolatingSplit(Pattern pattern) {
+            this(SplitPattern.of(pattern));
+        }
+
         @Override
         public void apply(String piece, Consumer<String> next) {
             Matcher m = pattern.matcher(piece);

@@ -1,13 +1,12 @@
 package kittyspark.runtime.tokenizer;
 
-import java.util.Map;
-import java.util.regex.Matcher;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Compiles a pre-tokenizer regex written for Hugging Face tokenizers (Oniguruma / Rust syntax)
- * into a java.util.regex Pattern with the same meaning.
+ * Compiles a pre-tokenizer regex written for Hugging Face tokenizers (Oniguruma syntax) into a
+ * java.util.regex Pattern with the same meaning.
  *
  * <p>Both engines are backtracking with leftmost-first alternation, and Java already has what the
  * Qwen, Llama 3 and GPT-2 patterns use ({@code (?i:...)}, {@code \s+(?!\S)}, possessive
@@ -15,28 +14,28 @@ import java.util.regex.PatternSyntaxException;
  * <ul>
  *   <li>{@code \s}, {@code \w}, {@code \d} are Unicode-aware only with UNICODE_CHARACTER_CLASS
  *       (which also makes {@code (?i)} fold Unicode case, as Oniguruma does);</li>
- *   <li>long category names ({@code \p{Letter}}) and bare script names ({@code \p{Han}}) need
- *       Java's short or {@code Is}-prefixed spelling.</li>
+ *   <li>general categories ({@code \p{L}}, {@code \p{Letter}}, {@code \p{^N}}, {@code \P{Lu}}) and
+ *       {@code \d} follow Unicode 16.0 as Oniguruma's do, not the JVM's older tables
+ *       ({@link GeneralCategories});</li>
+ *   <li>bare script names ({@code \p{Han}}) need Java's {@code Is}-prefixed spelling (scripts
+ *       keep the JVM's Unicode version).</li>
  * </ul>
  */
 final class RustRegex {
-    private static final Pattern PROPERTY = Pattern.compile("\\\\([pP])\\{\\s*\\^?([A-Za-z_ =]+)\\s*\\}");
-
-    /** Unicode general category long names Java does not accept in \p{...}. */
-    private static final Map<String, String> CATEGORY_LONG_NAMES = Map.ofEntries(
-            Map.entry("Letter", "L"), Map.entry("Lowercase_Letter", "Ll"), Map.entry("Uppercase_Letter", "Lu"),
-            Map.entry("Titlecase_Letter", "Lt"), Map.entry("Modifier_Letter", "Lm"), Map.entry("Other_Letter", "Lo"),
-            Map.entry("Mark", "M"), Map.entry("Nonspacing_Mark", "Mn"), Map.entry("Spacing_Mark", "Mc"),
-            Map.entry("Enclosing_Mark", "Me"), Map.entry("Number", "N"), Map.entry("Decimal_Number", "Nd"),
-            Map.entry("Letter_Number", "Nl"), Map.entry("Other_Number", "No"), Map.entry("Punctuation", "P"),
-            Map.entry("Symbol", "S"), Map.entry("Separator", "Z"), Map.entry("Space_Separator", "Zs"),
-            Map.entry("Other", "C"), Map.entry("Control", "Cc"), Map.entry("Format", "Cf"));
-
     private RustRegex() {
     }
 
+    /** The pattern with Unicode 16.0 general categories, as Oniguruma matches it. */
     static Pattern compile(String rustPattern) {
-        String javaPattern = translateProperties(rustPattern);
+        return compileJava(translate(rustPattern, true));
+    }
+
+    /** Both forms of a pre-tokenizer pattern: see {@link SplitPattern}. */
+    static SplitPattern compileForSplit(String rustPattern) {
+        return new SplitPattern(compile(rustPattern), compileJava(translate(rustPattern, false)));
+    }
+
+    private static Pattern compileJava(String javaPattern) {
         try {
             return Pattern.compile(javaPattern, Pattern.UNICODE_CHARACTER_CLASS | Pattern.UNICODE_CASE);
         } catch (PatternSyntaxException e) {
@@ -44,27 +43,57 @@ final class RustRegex {
         }
     }
 
-    private static String translateProperties(String pattern) {
-        Matcher m = PROPERTY.matcher(pattern);
-        StringBuilder out = new StringBuilder();
-        while (m.find()) {
-            m.appendReplacement(out, Matcher.quoteReplacement(javaProperty(m.group(0), m.group(1), m.group(2).trim())));
+    /**
+     * Rewrites property escapes and {@code \d}/{@code \D}, with Unicode 16.0 categories or (when
+     * {@code unicode16} is false) the JVM's; every other character and escape is copied as is.
+     */
+    static String translate(String pattern, boolean unicode16) {
+        StringBuilder out = new StringBuilder(pattern.length() + 64);
+        int i = 0;
+        while (i < pattern.length()) {
+            char c = pattern.charAt(i);
+            if (c != '\\' || i + 1 >= pattern.length()) {
+                out.append(c);
+                i++;
+                continue;
+            }
+            char e = pattern.charAt(i + 1);
+            if ((e == 'p' || e == 'P') && i + 2 < pattern.length() && pattern.charAt(i + 2) == '{') {
+                int close = pattern.indexOf('}', i + 3);
+                if (close < 0) {
+                    throw new TokenizerException("pre-tokenizer regex has an unclosed \\" + e + "{ at " + i + ": " + pattern);
+                }
+                String name = pattern.substring(i + 3, close).strip();
+                boolean negated = e == 'P';
+                if (name.startsWith("^")) {
+                    negated = !negated;
+                    name = name.substring(1).strip();
+                }
+                out.append(property(pattern.substring(i, close + 1), name, negated, unicode16));
+                i = close + 1;
+            } else if (unicode16 && (e == 'd' || e == 'D')) {
+                out.append(GeneralCategories.javaClass(Set.of("Nd"), e == 'D'));
+                i += 2;
+            } else {
+                out.append(c).append(e); // any other escape, including an escaped backslash, stays whole
+                i += 2;
+            }
         }
-        m.appendTail(out);
         return out.toString();
     }
 
-    /** Keeps a property Java understands; otherwise tries the short category name, then a script name. */
-    private static String javaProperty(String original, String pOrP, String name) {
-        if (compiles(original)) {
-            return original;
+    /** A general category in Unicode 16.0; otherwise the property as Java spells it (scripts with {@code Is}). */
+    private static String property(String original, String name, boolean negated, boolean unicode16) {
+        Set<String> categories = GeneralCategories.categories(name);
+        if (categories != null) {
+            return unicode16 ? GeneralCategories.javaClass(categories, negated) : GeneralCategories.jvmClass(categories, negated);
         }
-        String negation = original.contains("{^") || original.contains("{ ^") ? "^" : "";
-        String shortName = CATEGORY_LONG_NAMES.get(name);
-        if (shortName != null) {
-            return "\\" + pOrP + "{" + negation + shortName + "}";
+        String p = negated ? "P" : "p";
+        String plain = "\\" + p + "{" + name + "}";
+        if (compiles(plain)) {
+            return plain;
         }
-        String script = "\\" + pOrP + "{" + negation + "Is" + name + "}";
+        String script = "\\" + p + "{Is" + name + "}";
         return compiles(script) ? script : original; // let compile() report the original if nothing fits
     }
 

@@ -5,7 +5,8 @@ import java.util.List;
 
 /**
  * tokenizer.json's normalizer: none (Llama 3, the demo model) or Unicode normalization forms
- * (Qwen3 uses NFC), possibly in a Sequence. Applied to the text between added tokens.
+ * (Qwen3 uses NFC), possibly in a Sequence, with Hugging Face's Unicode 9.0 normalization data
+ * ({@link LegacyNormalization}). Applied to the text between added tokens.
  */
 final class TextNormalizer {
     static final TextNormalizer NONE = new TextNormalizer(List.of());
@@ -22,10 +23,7 @@ final class TextNormalizer {
 
     String apply(String text) {
         for (Normalizer.Form form : forms) {
-            // isNormalized is much cheaper than normalize and true for almost all real text.
-            if (!Normalizer.isNormalized(text, form)) {
-                text = Normalizer.normalize(text, form);
-            }
+            text = LegacyNormalization.normalize(text, form);
         }
         return text;
     }

@@ -1,6 +1,5 @@
 package kittyspark.runtime.tokenizer;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -26,9 +25,10 @@ public final class Tokenizer {
     private final AddedTokens normalizedAddedTokens;
     private final PreTokenizer preTokenizer;
     private final BpeMerger bpe;
+    private final PostProcessor postProcessor;
 
     Tokenizer(Path source, Vocabulary vocabulary, AddedTokens rawAddedTokens, TextNormalizer normalizer,
-              AddedTokens normalizedAddedTokens, PreTokenizer preTokenizer, BpeMerger bpe) {
+              AddedTokens normalizedAddedTokens, PreTokenizer preTokenizer, BpeMerger bpe, PostProcessor postProcessor) {
         this.source = source;
         this.vocabulary = vocabulary;
         this.rawAddedTokens = rawAddedTokens;
@@ -36,10 +36,11 @@ public final class Tokenizer {
         this.normalizedAddedTokens = normalizedAddedTokens;
         this.preTokenizer = preTokenizer;
         this.bpe = bpe;
+        this.postProcessor = postProcessor;
     }
 
     /**
-     * Loads a {@code tokenizer.json}.
+     * Loads a {@code tokenizer.json} (or a {@code tokenizer.json.xz}).
      *
      * @throws TokenizerException naming the file, if it is missing, not JSON, or uses a feature this
      *     tokenizer does not implement exactly
@@ -48,9 +49,26 @@ public final class Tokenizer {
         return TokenizerJsonLoader.load(tokenizerJson);
     }
 
-    /** The ids of {@code text}; no BOS/EOS is added; added and special tokens written in the text become their ids. */
+    /**
+     * The ids of {@code text}, as Hugging Face's {@code encode(text, add_special_tokens=False)}: no
+     * BOS/EOS is added; added and special tokens written in the text become their ids.
+     *
+     * @throws TokenizerException if the text holds a lone surrogate (it is not Unicode text and has no UTF-8)
+     */
     public int[] encode(String text) {
+        return encode(text, false);
+    }
+
+    /**
+     * The ids of {@code text}; with {@code addSpecialTokens}, also the special tokens tokenizer.json's
+     * post-processor adds to a single sequence (Llama 3's {@code <|begin_of_text|>}), as Hugging
+     * Face's {@code encode(text)} and a plain-text generation request give them.
+     *
+     * @throws TokenizerException if the text holds a lone surrogate (it is not Unicode text and has no UTF-8)
+     */
+    public int[] encode(String text, boolean addSpecialTokens) {
         Objects.requireNonNull(text, "text");
+        rejectLoneSurrogates(text);
         IntArrayBuilder out = new IntArrayBuilder(text.length() / 3 + 8);
         for (AddedTokens.Segment raw : rawAddedTokens.split(text)) {
             if (raw.isToken()) {
@@ -65,7 +83,40 @@ public final class Tokenizer {
                 }
             }
         }
-        return out.toArray();
+        return addSpecialTokens ? postProcessor.apply(out.toArray()) : out.toArray();
+    }
+
+    /**
+     * The ids a generation request gets for {@code text}: plain text with the post-processor's
+     * specials (as transformers' and vLLM's {@code encode(prompt)}), a rendered chat with none
+     * added (its template already wrote them, as {@code apply_chat_template(tokenize=True)} does).
+     */
+    public int[] promptIds(String text, boolean renderedChat) {
+        return promptIds(encode(text), renderedChat);
+    }
+
+    /** {@link #promptIds(String, boolean)} from the text's {@link #encode(String) ids}, when those are at hand. */
+    public int[] promptIds(int[] ids, boolean renderedChat) {
+        return renderedChat ? ids : postProcessor.apply(ids);
+    }
+
+    /** Whether {@code encode(text, true)} adds ids to {@code encode(text)} (it does for Llama 3, not for Qwen3). */
+    public boolean addsSpecialTokens() {
+        return !postProcessor.addsNothing();
+    }
+
+    private static void rejectLoneSurrogates(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw new TokenizerException(String.format("text has a lone surrogate U+%04X at char %d: it is not valid "
+                        + "Unicode and has no UTF-8 form (fix the text's encoding upstream)", (int) c, i));
+            }
+        }
     }
 
     /** The text of {@code ids}; special tokens are written out (e.g. {@code <|endoftext|>}), not skipped. */
@@ -75,7 +126,7 @@ public final class Tokenizer {
 
     /**
      * The text of {@code ids[from..to)}. A range that cuts a multi-byte character in two decodes
-     * the broken ends as U+FFFD, as Hugging Face does.
+     * the broken ends as U+FFFD, one per maximal ill-formed subpart, as Hugging Face does.
      *
      * @throws TokenizerException if an id is not in the vocabulary
      */
@@ -92,7 +143,7 @@ public final class Tokenizer {
             System.arraycopy(b, 0, utf8, pos, b.length);
             pos += b.length;
         }
-        return new String(utf8, StandardCharsets.UTF_8);
+        return Utf8Lossy.decode(utf8, utf8.length);
     }
 
     /** One more than the largest id of the vocabulary or the added tokens. */

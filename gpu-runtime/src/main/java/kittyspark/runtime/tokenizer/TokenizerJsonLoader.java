@@ -39,8 +39,8 @@ final class TokenizerJsonLoader {
             throw new TokenizerException(file + ": tokenizer file not found");
         }
         JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
+        try (var in = TokenizerFiles.open(file)) {
+            root = JSON.readTree(in);
         } catch (IOException e) {
             throw fail("not valid JSON: " + e.getMessage(), e);
         }
@@ -54,6 +54,8 @@ final class TokenizerJsonLoader {
         TextNormalizer normalizer = new TextNormalizer(readNormalizer(root.path("normalizer"), new ArrayList<>()));
         PreTokenizer preTokenizer = readPreTokenizer(root.path("pre_tokenizer"));
         checkDecoder(root.path("decoder"));
+        Vocabulary vocabulary = buildVocabulary(vocab, added);
+        PostProcessor postProcessor = readPostProcessor(root.path("post_processor"), vocabulary);
 
         BpeMerger bpe = new BpeMerger(byteIds(vocab), readMerges(model.path("merges"), vocab),
                 model.path("ignore_merges").asBoolean(false) ? Map.copyOf(vocab) : null);
@@ -68,8 +70,8 @@ final class TokenizerJsonLoader {
                 rawMatched.add(t);
             }
         }
-        return new Tokenizer(file, buildVocabulary(vocab, added), new AddedTokens(rawMatched),
-                normalizer, new AddedTokens(normalizedMatched), preTokenizer, bpe);
+        return new Tokenizer(file, vocabulary, new AddedTokens(rawMatched),
+                normalizer, new AddedTokens(normalizedMatched), preTokenizer, bpe, postProcessor);
     }
 
     private void checkModel(JsonNode model) {
@@ -199,14 +201,14 @@ final class TokenizerJsonLoader {
                     stages.add(new PreTokenizer.PrefixSpace());
                 }
                 if (node.path("use_regex").asBoolean(true)) {
-                    stages.add(new PreTokenizer.IsolatingSplit(RustRegex.compile(PreTokenizer.GPT2_PATTERN)));
+                    stages.add(new PreTokenizer.IsolatingSplit(RustRegex.compileForSplit(PreTokenizer.GPT2_PATTERN)));
                 }
             }
             default -> throw fail("pre_tokenizer type " + type + " is not supported (only Sequence, Split, ByteLevel)");
         }
     }
 
-    private Pattern splitPattern(JsonNode split) {
+    private SplitPattern splitPattern(JsonNode split) {
         String behavior = split.path("behavior").asText();
         if (!behavior.equals("Isolated") || split.path("invert").asBoolean(false)) {
             throw fail("Split pre-tokenizer with behavior " + behavior + (split.path("invert").asBoolean(false)
@@ -215,10 +217,10 @@ final class TokenizerJsonLoader {
         JsonNode pattern = split.path("pattern");
         try {
             if (pattern.path("Regex").isTextual()) {
-                return RustRegex.compile(pattern.path("Regex").asText());
+                return RustRegex.compileForSplit(pattern.path("Regex").asText());
             }
             if (pattern.path("String").isTextual()) {
-                return Pattern.compile(Pattern.quote(pattern.path("String").asText()));
+                return SplitPattern.of(Pattern.compile(Pattern.quote(pattern.path("String").asText())));
             }
         } catch (TokenizerException e) {
             throw fail(e.getMessage(), e);
@@ -236,6 +238,78 @@ final class TokenizerJsonLoader {
             }
         }
         return false;
+    }
+
+    /**
+     * What the post-processor adds to a single sequence: ByteLevel adds nothing (it only trims
+     * offsets); TemplateProcessing adds its "single" template's special tokens; Bert and Roberta
+     * processing add cls before and sep after; a Sequence applies its steps in order.
+     */
+    private PostProcessor readPostProcessor(JsonNode node, Vocabulary vocabulary) {
+        if (node.isMissingNode() || node.isNull()) {
+            return PostProcessor.NONE;
+        }
+        String type = node.path("type").asText();
+        switch (type) {
+            case "ByteLevel":
+                return PostProcessor.NONE;
+            case "Sequence": {
+                List<PostProcessor> steps = new ArrayList<>();
+                node.path("processors").forEach(p -> steps.add(readPostProcessor(p, vocabulary)));
+                return PostProcessor.sequence(steps);
+            }
+            case "TemplateProcessing":
+                return readTemplate(node);
+            case "BertProcessing":
+            case "RobertaProcessing": {
+                int cls = specialPairId(node.path("cls"), type + ".cls", vocabulary);
+                int sep = specialPairId(node.path("sep"), type + ".sep", vocabulary);
+                return new PostProcessor(new int[] {cls}, new int[] {sep});
+            }
+            default:
+                throw fail("post_processor type " + type + " is not supported (only ByteLevel, TemplateProcessing, "
+                        + "BertProcessing, RobertaProcessing and Sequence)");
+        }
+    }
+
+    private PostProcessor readTemplate(JsonNode node) {
+        IntArrayBuilder prefix = new IntArrayBuilder(4);
+        IntArrayBuilder suffix = new IntArrayBuilder(4);
+        boolean seenSequence = false;
+        for (JsonNode piece : node.path("single")) {
+            if (piece.has("Sequence")) {
+                if (seenSequence) {
+                    throw fail("post_processor TemplateProcessing single template names the sequence twice");
+                }
+                seenSequence = true;
+            } else if (piece.has("SpecialToken")) {
+                String id = piece.path("SpecialToken").path("id").asText();
+                JsonNode ids = node.path("special_tokens").path(id).path("ids");
+                if (!ids.isArray() || ids.isEmpty()) {
+                    throw fail("post_processor TemplateProcessing uses special token " + id + " but special_tokens gives it no ids");
+                }
+                for (JsonNode v : ids) {
+                    (seenSequence ? suffix : prefix).add(v.asInt());
+                }
+            } else {
+                throw fail("post_processor TemplateProcessing piece " + piece + " is neither Sequence nor SpecialToken");
+            }
+        }
+        if (!seenSequence) {
+            throw fail("post_processor TemplateProcessing single template has no Sequence");
+        }
+        return new PostProcessor(prefix.toArray(), suffix.toArray());
+    }
+
+    private int specialPairId(JsonNode pair, String what, Vocabulary vocabulary) {
+        if (!pair.isArray() || pair.size() != 2 || !pair.get(1).canConvertToInt()) {
+            throw fail("post_processor " + what + " is not a [token, id] pair: " + pair);
+        }
+        int id = pair.get(1).asInt();
+        if (id < 0 || id >= vocabulary.size()) {
+            throw fail("post_processor " + what + " id " + id + " is not in the vocabulary");
+        }
+        return id;
     }
 
     private void checkDecoder(JsonNode node) {

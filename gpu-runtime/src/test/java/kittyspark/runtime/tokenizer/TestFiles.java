@@ -23,6 +23,16 @@ final class TestFiles {
         return TestData.demoModel().resolve("tokenizer.json");
     }
 
+    /** A vendored real tokenizer: {@code data/tokenizers/qwen3} or {@code data/tokenizers/llama-3.1}. */
+    static Path realTokenizerDir(String name) {
+        return repoRoot().resolve("data/tokenizers").resolve(name);
+    }
+
+    /** A Hugging Face reference file vendored beside the real tokenizers. */
+    static Path tokenizerReference(String file) {
+        return repoRoot().resolve("data/tokenizers").resolve(file);
+    }
+
     static Path sharedEvalFile(String name) {
         return TestData.shared().resolve("eval").resolve(name);
     }

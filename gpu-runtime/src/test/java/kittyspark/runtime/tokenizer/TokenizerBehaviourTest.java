@@ -104,6 +104,47 @@ class TokenizerBehaviourTest {
     }
 
     @Test
+    void loneSurrogateIsAnErrorNamingItsPositionNotAQuestionMark() {
+        TokenizerException e = assertThrows(TokenizerException.class, () -> tokenizer.encode("ab\uD83Dcd"));
+        assertTrue(e.getMessage().contains("U+D83D") && e.getMessage().contains("char 2"), e.getMessage());
+        assertThrows(TokenizerException.class, () -> tokenizer.encode("\uDE00 low first"));
+        assertThrows(TokenizerException.class, () -> tokenizer.encode("ends high \uD83D"));
+        assertEquals("😀", tokenizer.decode(tokenizer.encode("\uD83D\uDE00")));
+    }
+
+    @Test
+    void decodeOfACutCharacterGivesOneReplacementPerMaximalIllFormedSubpart() {
+        int[] emoji = tokenizer.encode("😀"); // four bytes, in more than one token
+        assertTrue(emoji.length > 1, "the demo vocabulary has no single token for the emoji");
+        assertEquals("\uFFFD", tokenizer.decode(emoji, 0, emoji.length - 1));
+        // The Unicode Standard's example (Table 3-8): 61 F1 80 80 E1 80 C2 62 80 63 80 BF 64.
+        assertEquals("a\uFFFD\uFFFD\uFFFDb\uFFFDc\uFFFD\uFFFDd", Utf8Lossy.decode(bytes(0x61, 0xF1, 0x80, 0x80, 0xE1,
+                0x80, 0xC2, 0x62, 0x80, 0x63, 0x80, 0xBF, 0x64), 13));
+        // An encoded surrogate, an overlong form and a code point past U+10FFFF: one U+FFFD per byte.
+        assertEquals("\uFFFD\uFFFD\uFFFD", Utf8Lossy.decode(bytes(0xED, 0xA0, 0x80), 3));
+        assertEquals("\uFFFD\uFFFD", Utf8Lossy.decode(bytes(0xC0, 0x80), 2));
+        assertEquals("\uFFFD\uFFFD\uFFFD\uFFFD", Utf8Lossy.decode(bytes(0xF4, 0x90, 0x80, 0x80), 4));
+        assertEquals("x\uFFFD", Utf8Lossy.decode(bytes(0x78, 0xE2, 0x82), 3));
+        String valid = "a é € 😀 \u0000";
+        byte[] utf8 = valid.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(valid, Utf8Lossy.decode(utf8, utf8.length));
+    }
+
+    private static byte[] bytes(int... values) {
+        byte[] out = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (byte) values[i];
+        }
+        return out;
+    }
+
+    @Test
+    void demoTokenizerAddsNoSpecialTokens() {
+        assertFalse(tokenizer.addsSpecialTokens());
+        assertArrayEquals(tokenizer.encode("def f(): pass"), tokenizer.encode("def f(): pass", true));
+    }
+
+    @Test
     void decodeOfRangeDecodesThatSlice() {
         String text = "def add(a, b):\n    return a + b\n";
         int[] ids = tokenizer.encode(text);

@@ -138,6 +138,37 @@ class TokenizerJsonVariantsTest {
         assertTrue(e.getMessage().contains("0x7A"), e.getMessage());
     }
 
+    @Test
+    void templatePostProcessorAddsItsSpecialTokensOnlyWhenAsked() throws IOException {
+        ObjectNode json = tiny(List.of("a b"));
+        json.set("post_processor", JSON.readTree("""
+                {"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "TemplateProcessing",
+                 "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                            {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+                 "special_tokens": {"<s>": {"id": "<s>", "ids": [300], "tokens": ["<s>"]},
+                                    "</s>": {"id": "</s>", "ids": [301], "tokens": ["</s>"]}}}]}"""));
+        Tokenizer t = load(json);
+        int[] plain = t.encode("ab");
+        assertArrayEquals(ids(t, "ab"), plain);
+        assertArrayEquals(new int[] {300, plain[0], 301}, t.encode("ab", true));
+        assertTrue(t.addsSpecialTokens());
+    }
+
+    @Test
+    void bertPostProcessorPutsClsBeforeAndSepAfter() throws IOException {
+        ObjectNode json = tiny(List.of());
+        json.set("post_processor", JSON.readTree("{\"type\": \"BertProcessing\", \"sep\": [\"c\", 99], \"cls\": [\"a\", 97]}"));
+        assertArrayEquals(new int[] {97, 98, 99}, load(json).encode("b", true));
+    }
+
+    @Test
+    void unsupportedPostProcessorFailsNamingItsType() throws IOException {
+        ObjectNode json = tiny(List.of());
+        json.set("post_processor", NODES.objectNode().put("type", "Madeup"));
+        TokenizerException e = assertThrows(TokenizerException.class, () -> load(json));
+        assertTrue(e.getMessage().contains("post_processor type Madeup"), e.getMessage());
+    }
+
     /** A byte-level BPE: the 256 single bytes, a few multi-letter tokens over a, b, c, and the given merges. */
     private static ObjectNode tiny(List<String> merges) {
         ObjectNode vocab = NODES.objectNode();

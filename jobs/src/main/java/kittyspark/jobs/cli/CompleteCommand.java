@@ -47,7 +47,7 @@ public final class CompleteCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SamplingParams params = new SamplingParams(maxNewTokens, temperature, topK, topP, seed, stop);
         try (GenerationEngine engine = GenerationEngine.open(model.engineOptions(1))) {
-            int[] ids = engine.tokenizer().encode(prompt);
+            int[] ids = engine.tokenizer().promptIds(prompt, false);
             if (ids.length == 0) {
                 throw new IllegalArgumentException("the prompt is empty");
             }

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CompleteCommand.class,
             ScoreCommand.class,
+            TokenizeCommand.class,
             EvalKvCommand.class,
             BenchCommand.class,
             GenerateCommand.class, DemoCommand.class,

@@ -8,8 +8,8 @@ import java.util.function.Supplier;
 
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.pipeline.ProgressCounters;
-import kittyspark.pipeline.output.ErrorCode;
 import kittyspark.pipeline.output.EngineRef;
+import kittyspark.pipeline.output.ErrorCode;
 import kittyspark.pipeline.plan.ChatTemplate;
 import kittyspark.pipeline.plan.PlanColumns;
 import kittyspark.pipeline.plan.PromptEncoder;

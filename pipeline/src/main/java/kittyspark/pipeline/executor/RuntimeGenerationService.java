@@ -33,8 +33,8 @@ public final class RuntimeGenerationService implements GenerationService {
     }
 
     @Override
-    public int[] encode(String text) {
-        return engine.tokenizer().encode(text);
+    public int[] promptIds(String text, boolean renderedChat) {
+        return engine.tokenizer().promptIds(text, renderedChat);
     }
 
     @Override

@@ -23,6 +23,7 @@ import kittyspark.pipeline.InputException;
 import kittyspark.pipeline.PipelineConfig.WeightsDigest;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 
 /**
  * What names a model in fingerprints: its directory name plus a digest of the files that decide
@@ -41,7 +42,8 @@ public record ModelIdentity(String name, String digest) {
     /** Changing how the digest is made changes every fingerprint: bump this with it. */
     private static final String VERSION = "v2";
     private static final List<String> SMALL_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
-            "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "model.safetensors.index.json");
+            "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "model.safetensors.index.json",
+            "tokenizer.json.xz", "tokenizer_config.json.xz");
     private static final int BLOCK = 4 << 20;
     private static final int SAMPLE = 4 << 10;
 
@@ -84,7 +86,7 @@ public record ModelIdentity(String name, String digest) {
         }
         try {
             Checkpoint.open(modelDir);
-            Tokenizer.load(modelDir.resolve("tokenizer.json"));
+            Tokenizer.load(TokenizerFiles.tokenizerJson(modelDir));
             ChatTemplate.load(modelDir);
         } catch (RuntimeException e) {
             throw new InputException("model " + modelDir + " cannot be used: " + e.getMessage(), e);

@@ -28,7 +28,8 @@ public final class PromptEncoder {
 
     public Encoded encode(RowPlan plan) {
         String text;
-        if (plan.row().messages() != null) {
+        boolean chat = plan.row().messages() != null;
+        if (chat) {
             if (chatTemplate == null) {
                 return new Encoded(null, ErrorCode.CHAT_TEMPLATE,
                         "the row has messages but the model has no chat_template in tokenizer_config.json");
@@ -41,7 +42,7 @@ public final class PromptEncoder {
         } else {
             text = plan.row().prompt();
         }
-        int[] tokens = engine.encode(text);
+        int[] tokens = engine.promptIds(text, chat);
         if (tokens.length == 0) {
             return new Encoded(null, ErrorCode.EMPTY_PROMPT, "prompt is empty: it has no tokens");
         }

@@ -8,6 +8,7 @@ import kittyspark.pipeline.ColumnNames;
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.pipeline.output.OutputStore;
 import kittyspark.runtime.tokenizer.Tokenizer;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -92,7 +93,7 @@ public record RunPreview(String output, long inputRows, long newRows, long regen
         if (sample.isEmpty()) {
             return new double[] {0.25, 0};
         }
-        Tokenizer tokenizer = Tokenizer.load(Path.of(cfg.modelDir()).resolve("tokenizer.json"));
+        Tokenizer tokenizer = Tokenizer.load(TokenizerFiles.tokenizerJson(Path.of(cfg.modelDir())));
         long chars = 0, tokens = 0;
         for (Row r : sample) {
             String p = r.getString(0);
