@@ -8,6 +8,7 @@ import java.util.List;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 
 /**
  * Reference outputs of Hugging Face transformers for a set of documents
@@ -29,7 +30,10 @@ public final class HfReference {
             throw new IllegalArgumentException(file + ": reference file not found");
         }
         try {
-            JsonNode docs = JSON.readTree(file.toFile()).path("docs");
+            JsonNode docs;
+            try (java.io.InputStream in = TokenizerFiles.open(file)) {
+                docs = JSON.readTree(in).path("docs");
+            }
             if (!docs.isArray()) {
                 throw new IllegalArgumentException(file + ": expected an object with a 'docs' array");
             }

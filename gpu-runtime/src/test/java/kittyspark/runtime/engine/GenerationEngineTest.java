@@ -31,7 +31,7 @@ class GenerationEngineTest {
     @BeforeAll
     static void start() {
         engine = GenerationEngine.open(EngineOptions.cpu(TestData.demoModel()).withMaxBatch(8));
-        docs = HfReference.load(TestData.shared().resolve("eval/heldout-public-hfref.json"));
+        docs = HfReference.load(TestData.evalFile("heldout-public-hfref.json"));
     }
 
     @AfterAll

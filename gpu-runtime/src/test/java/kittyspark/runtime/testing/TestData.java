@@ -6,7 +6,7 @@ import java.util.List;
 
 import kittyspark.runtime.eval.HfReference;
 
-/** Where the bundled demo model and the shared eval set are, for tests. */
+/** Where the bundled demo model and the vendored evaluation set are, for tests. */
 public final class TestData {
     private static List<HfReference.Doc> refDocs;
 
@@ -30,23 +30,19 @@ public final class TestData {
         return repoRoot().resolve("models/kitty-demo-qwen3-12m");
     }
 
-    /** The read-only {@code shared/} folder beside the repository (or beside an ancestor, for worktrees). */
-    public static Path shared() {
-        Path root = repoRoot();
-        for (Path dir = root; dir != null && dir.getParent() != null; dir = dir.getParent()) {
-            Path s = dir.getParent().resolve("shared");
-            if (Files.isDirectory(s.resolve("eval"))) {
-                return s;
-            }
+    /** A file of the held-out evaluation set vendored in {@code data/eval/} (xz-compressed), e.g. "heldout-public.jsonl". */
+    public static Path evalFile(String name) {
+        Path p = repoRoot().resolve("data/eval").resolve(name + ".xz");
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalStateException("the evaluation set is missing: expected " + p);
         }
-        throw new IllegalStateException("the shared eval set is missing: expected ../shared/eval beside " + root
-                + " (CI always has it)");
+        return p;
     }
 
-    /** The Hugging Face reference documents of the shared eval set, read once. */
+    /** The Hugging Face reference documents of the evaluation set, read once. */
     public static synchronized List<HfReference.Doc> refDocs() {
         if (refDocs == null) {
-            refDocs = HfReference.load(shared().resolve("eval/heldout-public-hfref.json"));
+            refDocs = HfReference.load(evalFile("heldout-public-hfref.json"));
         }
         return refDocs;
     }

@@ -33,7 +33,8 @@ final class TestFiles {
         return repoRoot().resolve("data/tokenizers").resolve(file);
     }
 
+    /** A file of the vendored evaluation set (xz-compressed: read it with TokenizerFiles.open). */
     static Path sharedEvalFile(String name) {
-        return TestData.shared().resolve("eval").resolve(name);
+        return TestData.evalFile(name);
     }
 }

@@ -1,7 +1,6 @@
 package kittyspark.runtime.tokenizer;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -33,13 +32,14 @@ class TokenizerHeldoutExactnessTest {
     static void load() throws IOException {
         tokenizer = Tokenizer.load(TestFiles.demoTokenizerJson());
         documents = new ArrayList<>();
-        for (String line : Files.readAllLines(TestFiles.sharedEvalFile("heldout-public.jsonl"))) {
+        for (String line : new String(TokenizerFiles.open(TestFiles.sharedEvalFile("heldout-public.jsonl")).readAllBytes(),
+                java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
             if (!line.isBlank()) {
                 documents.add(JSON.readTree(line));
             }
         }
         referenceIds = new HashMap<>();
-        for (JsonNode doc : JSON.readTree(TestFiles.sharedEvalFile("heldout-public-hfref.json").toFile()).path("docs")) {
+        for (JsonNode doc : JSON.readTree(TokenizerFiles.open(TestFiles.sharedEvalFile("heldout-public-hfref.json"))).path("docs")) {
             int[] ids = new int[doc.path("token_ids").size()];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = doc.path("token_ids").get(i).asInt();

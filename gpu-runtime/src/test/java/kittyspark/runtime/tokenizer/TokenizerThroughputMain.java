@@ -1,6 +1,5 @@
 package kittyspark.runtime.tokenizer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,7 @@ public final class TokenizerThroughputMain {
         Path docs = args.length > 1 ? Path.of(args[1]) : TestFiles.sharedEvalFile("heldout-public.jsonl");
         ObjectMapper json = new ObjectMapper();
         List<String> texts = new ArrayList<>();
-        for (String line : Files.readAllLines(docs)) {
+        for (String line : new String(TokenizerFiles.open(docs).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
             if (!line.isBlank()) {
                 texts.add(json.readTree(line).path("text").asText());
             }

@@ -1,6 +1,7 @@
 package kittyspark.jobs.cli;
 
 import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import kittyspark.runtime.eval.KvEvaluation;
 import kittyspark.runtime.eval.KvModeQuality;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -165,7 +167,7 @@ public final class EvalKvCommand implements Callable<Integer> {
 
     private List<int[]> readDocs(ModelRuntime engine) throws Exception {
         List<int[]> docs = new ArrayList<>();
-        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(TokenizerFiles.open(input), StandardCharsets.UTF_8))) {
             String line;
             int lineNo = 0;
             while ((line = in.readLine()) != null && (limit == null || docs.size() < limit)) {

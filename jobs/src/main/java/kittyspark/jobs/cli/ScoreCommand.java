@@ -2,6 +2,7 @@ package kittyspark.jobs.cli;
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import kittyspark.runtime.eval.HfReference;
 import kittyspark.runtime.eval.Scorer;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.tokenizer.TokenizerFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,7 +37,7 @@ public final class ScoreCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--input", required = true, paramLabel = "FILE", description = "JSON lines with id and text.")
+    @Option(names = "--input", required = true, paramLabel = "FILE", description = "JSON lines with id and text (.xz-compressed files are read as they are).")
     Path input;
 
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "JSON lines of scores.")
@@ -74,7 +76,7 @@ public final class ScoreCommand implements Callable<Integer> {
         long tokens = 0;
         int done = 0;
         try (GenerationEngine engine = GenerationEngine.open(model.engineOptions(1));
-             BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8);
+             BufferedReader in = new BufferedReader(new InputStreamReader(TokenizerFiles.open(input), StandardCharsets.UTF_8));
              BufferedWriter out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             Scorer scorer = new Scorer(engine.backend());
             String line;

@@ -51,7 +51,7 @@ class RowReadingFuzzTest {
         Random rnd = new Random(SEED);
         int withProblem = 0;
         for (int i = 0; i < 4000; i++) {
-            Gen[] cols = {text(rnd, "id"), text(rnd, "prompt"), messages(rnd), whole(rnd, "max_new_tokens"),
+            Gen[] cols = {id(rnd), text(rnd, "prompt"), messages(rnd), whole(rnd, "max_new_tokens"),
                     number(rnd, "temperature"), number(rnd, "top_p"), whole(rnd, "seed"), stop(rnd)};
             Object[] values = new Object[cols.length];
             String firstBad = null;
@@ -100,6 +100,22 @@ class RowReadingFuzzTest {
     }
 
     // ---- generators: each returns a value that is usable (with what it reads as) or not (with where)
+
+    /** Ids: text, or an integer taken as its decimal text; any other type is unusable. */
+    static Gen id(Random r) {
+        return switch (r.nextInt(10)) {
+            case 0 -> Gen.ok(null, null);
+            case 1 -> {
+                int v = r.nextInt();
+                yield Gen.ok(v, String.valueOf(v));
+            }
+            case 2 -> Gen.bad(r.nextDouble(), "id");
+            default -> {
+                String s = randomString(r);
+                yield Gen.ok(s, s);
+            }
+        };
+    }
 
     static Gen text(Random r, String col) {
         return switch (r.nextInt(10)) {

@@ -37,7 +37,7 @@ class HfConformanceTest {
 
     @Test
     void teacherForcedScoresMatchTheReference() {
-        List<HfReference.Doc> docs = HfReference.load(TestData.shared().resolve("eval/heldout-public-hfref.json"))
+        List<HfReference.Doc> docs = HfReference.load(TestData.evalFile("heldout-public-hfref.json"))
                 .stream().sorted(java.util.Comparator.comparingInt(d -> d.tokenIds().length)).limit(DOCS).toList();
         Conformance c = new Conformance();
         Scorer scorer = new Scorer(backend);
