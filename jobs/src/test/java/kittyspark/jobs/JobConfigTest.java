@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,21 @@ class JobConfigTest {
         assertEquals(7, c.sampling().maxNewTokens());
         assertEquals("cuda:1", c.engine().device());
         assertEquals("doc_id", c.columns().id());
+    }
+
+    @Test
+    void theCudaTuningIsTheJobsOwnAndBadValuesNameTheirKey() {
+        PipelineConfig c = JobConfig.load(null, List.of("engine.cuda.precision=bf16", "engine.cuda.kv-fraction=0.6",
+                "engine.cuda.fp16-share=0", "engine.cuda.reference-tokens=8704", "engine.cuda.cublas=false"))
+                .pipeline(Path.of("m"), null);
+        assertEquals("bf16", c.engine().cuda().precision());
+        assertEquals(0.6, c.engine().cuda().kvFraction());
+        assertEquals(0.0, c.engine().cuda().fp16Share());
+        assertEquals(8704, c.engine().cuda().referenceTokens());
+        assertFalse(c.engine().cuda().cublas());
+        var e = assertThrows(JobConfig.ConfigError.class,
+                () -> JobConfig.load(null, List.of("engine.cuda.precision=fp8")).pipeline(Path.of("m"), null));
+        assertTrue(e.getMessage().contains("kitty.engine.cuda.precision"), e.getMessage());
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.kv.KvSettings;
 
 /**
@@ -83,9 +84,17 @@ public record PipelineConfig(String modelDir, WeightsDigest weightsDigest, Colum
      * @param kvBudgetBytes   KV memory per engine (0: derived from the device)
      * @param prefillChunk    most prompt tokens per forward step and sequence
      */
-    public record EngineSettings(String device, int threads, int maxBatch, long kvBudgetBytes, int prefillChunk)
-            implements Serializable {
+    /** @param cuda the CUDA backend's tuning ({@code kitty.engine.cuda.*}); its pool KV mode is replaced by the job's */
+    public record EngineSettings(String device, int threads, int maxBatch, long kvBudgetBytes, int prefillChunk,
+                                 CudaOptions cuda) implements Serializable {
+        public EngineSettings(String device, int threads, int maxBatch, long kvBudgetBytes, int prefillChunk) {
+            this(device, threads, maxBatch, kvBudgetBytes, prefillChunk, CudaOptions.DEFAULTS);
+        }
+
         public EngineSettings {
+            if (cuda == null) {
+                cuda = CudaOptions.DEFAULTS;
+            }
             if (device == null || !(device.equals("auto") || device.equals("cpu") || device.equals("cuda")
                     || device.matches("cuda:\\d+"))) {
                 throw new IllegalArgumentException("engine device must be auto, cpu, cuda or cuda:N, got '" + device + "'");

@@ -17,6 +17,7 @@ import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import kittyspark.pipeline.PipelineConfig;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
@@ -161,9 +162,12 @@ public final class JobConfig {
             new kittyspark.runtime.sampling.SamplingParams(s.maxNewTokens(), s.temperature(), s.topK(), s.topP(), 0L, s.stop());
             return s;
         });
+        CudaOptions cuda = value("kitty.engine.cuda", () -> new CudaOptions(dbl("kitty.engine.cuda.kv-fraction"),
+                string("kitty.engine.cuda.precision"), KvSettings.parse("fp16"), dbl("kitty.engine.cuda.fp16-share"),
+                longValue("kitty.engine.cuda.reference-tokens"), bool("kitty.engine.cuda.cublas")));
         PipelineConfig.EngineSettings engine = value("kitty.engine.device", () -> new PipelineConfig.EngineSettings(
                 string("kitty.engine.device"), nonNegative("kitty.engine.threads"), positive("kitty.engine.max-batch"),
-                nonNegativeLong("kitty.engine.kv-budget-bytes"), positive("kitty.engine.prefill-chunk")));
+                nonNegativeLong("kitty.engine.kv-budget-bytes"), positive("kitty.engine.prefill-chunk"), cuda));
         Duration progress = duration("kitty.run.progress-interval");
         PipelineConfig.RunSettings run = new PipelineConfig.RunSettings(nonNegative("kitty.run.partitions"),
                 positive("kitty.run.max-in-flight-per-task"), positive("kitty.run.commit-rows"), progress,

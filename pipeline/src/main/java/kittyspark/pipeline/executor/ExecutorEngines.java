@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.pipeline.output.EngineRef;
-import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.EngineStats;
 import org.slf4j.Logger;
@@ -128,7 +127,7 @@ public final class ExecutorEngines {
         PipelineConfig.EngineSettings e = cfg.engine();
         // The executor's CUDA pools hold the job's KV mode (quantized pages for kivi/kitty).
         EngineOptions options = new EngineOptions(Path.of(cfg.modelDir()), choice.device(), e.threads(), e.maxBatch(),
-                e.kvBudgetBytes(), e.prefillChunk(), CudaOptions.DEFAULTS.withPoolKv(cfg.kv()));
+                e.kvBudgetBytes(), e.prefillChunk(), e.cuda().withPoolKv(cfg.kv()));
         GenerationService service;
         try {
             service = factory.open(options);

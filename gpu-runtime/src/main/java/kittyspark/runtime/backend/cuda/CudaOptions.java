@@ -1,5 +1,6 @@
 package kittyspark.runtime.backend.cuda;
 
+import java.io.Serializable;
 import java.util.Locale;
 
 import kittyspark.runtime.kv.KvSettings;
@@ -17,7 +18,7 @@ import kittyspark.runtime.kv.KvSettings;
  * @param cublas          whether cuBLAS/cuBLASLt may compete for the GEMMs (where the machine has it)
  */
 public record CudaOptions(double kvFraction, String precision, KvSettings poolKv, double fp16Share, long referenceTokens,
-                          boolean cublas) {
+                          boolean cublas) implements Serializable {
     public static final CudaOptions DEFAULTS = new CudaOptions(0.9, "auto", KvSettings.parse("fp16"), 0.05, 2048 + 128, true);
 
     public CudaOptions {
