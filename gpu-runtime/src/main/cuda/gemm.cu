@@ -191,9 +191,10 @@ DECODE_ENTRY(4, 4)
 // grid: ceil(N / 8), block: 32
 constexpr int GEMV_CHUNKS = 4;  // 32-wide k chunks per stage
 
+// W: L2 only, and the whole 128-byte line at once (its other half is this warp's next chunk).
 __device__ __forceinline__ void gemv_copy_cg(void* smem, const void* gmem) {
     unsigned s = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem) : "memory");
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16;\n" ::"r"(s), "l"(gmem) : "memory");
 }
 __device__ __forceinline__ void gemv_copy_ca(void* smem, const void* gmem) {
     unsigned s = (unsigned) __cvta_generic_to_shared(smem);
@@ -226,10 +227,10 @@ __device__ void gemm_gemv(const __nv_bfloat16* __restrict__ ahi, const __nv_bflo
     const __nv_bfloat16* src[1 + X];
     src[0] = w + (long) min(n0 + g, N - 1) * K + q * 8;
     src[1] = ahi + (long) min(g, M - 1) * K + q * 8;
-    if (RH == 16) src[2] = ahi + (long) min(g + 8, M - 1) * K + q * 8;
-    if (SPLIT) {
+    if constexpr (RH == 16) src[2] = ahi + (long) min(g + 8, M - 1) * K + q * 8;
+    if constexpr (SPLIT) {
         src[1 + RH / 8] = alo + (long) min(g, M - 1) * K + q * 8;
-        if (RH == 16) src[4] = alo + (long) min(g + 8, M - 1) * K + q * 8;
+        if constexpr (RH == 16) src[4] = alo + (long) min(g + 8, M - 1) * K + q * 8;
     }
     int stages = (K + SK - 1) / SK;
     auto issue = [&](int s) {
@@ -261,11 +262,12 @@ __device__ void gemm_gemv(const __nv_bfloat16* __restrict__ ahi, const __nv_bflo
             if (s * SK + j * 32 < K) {
                 uint4 ub = ring[slot][j][0][lane];
                 uint4 ua = ring[slot][j][1][lane];
-                uint4 ua8 = RH == 16 ? ring[slot][j][2][lane] : zero;
+                uint4 ua8 = zero, la8 = zero;
+                if constexpr (RH == 16) ua8 = ring[slot][j][2][lane];
                 mma_chunk(acc, ua, ua8, ub);
-                if (SPLIT) {
+                if constexpr (SPLIT) {
                     uint4 la = ring[slot][j][1 + RH / 8][lane];
-                    uint4 la8 = RH == 16 ? ring[slot][j][X][lane] : zero;
+                    if constexpr (RH == 16) la8 = ring[slot][j][X][lane];
                     mma_chunk(acc, la, la8, ub);
                 }
             }
