@@ -183,6 +183,7 @@ public final class GpuBench {
         int[][] shapes = {{qw + 2 * kvw, h}, {h, qw}, {2 * c.intermediateSize(), h}, {h, c.intermediateSize()}, {c.vocabSize(), h}};
         String[] names = {"qkv", "o", "gate_up", "down", "lm_head"};
         ArrayNode rows = json.putArray("gemm_shapes");
+        ObjectNode impl = json.putObject("gemm_impl");
         line("");
         line("## GEMM shapes alone (CUDA events, median of 10; weight bytes / time vs copy bandwidth)");
         line("");
@@ -207,8 +208,8 @@ public final class GpuBench {
                 double med = median(us);
                 double bw = 2.0 * n * k / (med / 1e6);
                 double tf = 2.0 * m * n * (double) k / (med / 1e6) / 1e12;
-                GemmPlan plan = GemmPlan.of(m, n, k, false, gpu.splitKFloats());
-                String kernel = plan.kernel() + (plan.splits() > 1 ? " x" + plan.splits() : "");
+                String kernel = gpu.gemm().describe(m, n, k);
+                impl.put(names[i] + " " + n + "x" + k + " M=" + m, kernel);
                 rows.addObject().put("gemm", names[i]).put("m", m).put("n", n).put("k", k).put("kernel", kernel).put("us", med)
                         .put("weight_gbs", bw / 1e9).put("tflops", tf);
                 line("| %s | %d | %d | %d | %s | %.1f | %.0f | %.0f%% | %.1f |", names[i], m, n, k, kernel, med, bw / 1e9,
