@@ -27,10 +27,8 @@ public final class KvMemory {
      * regions included, once every page that can be made has been made.
      */
     public static long streamBytes(QuantConfig c, int headDim, long tokens) {
-        long s = Math.min(tokens, c.sink());
-        long rest = tokens - s;
-        long keyPages = rest / c.pageSize();
-        long valuePages = Math.max(0, rest - c.valueWindow()) / c.pageSize();
+        long keyPages = c.keyPages(tokens);
+        long valuePages = c.valuePages(tokens);
         long rawKeys = tokens - keyPages * c.pageSize();
         long rawValues = tokens - valuePages * c.pageSize();
         return keyPages * c.keyLayout(headDim).bytes() + valuePages * c.valueLayout(headDim).bytes()

@@ -37,4 +37,25 @@ public record QuantConfig(int pageSize, double boostFraction, int sink, int valu
     public ValuePageLayout valueLayout(int headDim) {
         return new ValuePageLayout(pageSize, headDim);
     }
+
+    /**
+     * Key pages a stream of {@code length} tokens holds once flushed: every full page of
+     * {@code pageSize} keys after the sink. The one page-count rule (streams, memory, GPU pools).
+     */
+    public int keyPages(long length) {
+        long first = Math.min(sink, length);
+        return (int) ((length - first) / pageSize);
+    }
+
+    /** Value pages of a flushed stream: full pages after the sink that have also left the window of the latest values. */
+    public int valuePages(long length) {
+        long first = Math.min(sink, length);
+        long windowStart = Math.max(first, length - valueWindow);
+        return (int) ((windowStart - first) / pageSize);
+    }
+
+    /** First token of page {@code page} (keys and values alike). */
+    public long pageStart(int page) {
+        return sink + (long) page * pageSize;
+    }
 }

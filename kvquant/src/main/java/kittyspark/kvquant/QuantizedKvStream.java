@@ -62,18 +62,15 @@ public final class QuantizedKvStream {
      * attention: tokens attended in the step they arrived are read in full precision.
      */
     public void flush() {
-        int p = config.pageSize();
-        int firstPaged = Math.min(config.sink(), length);
-        while (length - (firstPaged + keyPages.size() * p) >= p) {
-            int start = firstPaged + keyPages.size() * p;
+        while (keyPages.size() < config.keyPages(length)) {
+            int start = (int) config.pageStart(keyPages.size());
             byte[] page = new byte[keyLayout.bytes()];
             keyLayout.quantize(keys, start * headDim, headDim, page, 0);
             keyLayout.dequantize(page, 0, keys, start * headDim, headDim);
             keyPages.add(page);
         }
-        int windowStart = Math.max(firstPaged, length - config.valueWindow());
-        while (windowStart - (firstPaged + valuePages.size() * p) >= p) {
-            int start = firstPaged + valuePages.size() * p;
+        while (valuePages.size() < config.valuePages(length)) {
+            int start = (int) config.pageStart(valuePages.size());
             byte[] page = new byte[valueLayout.bytes()];
             valueLayout.quantize(values, start * headDim, headDim, page, 0);
             valueLayout.dequantize(page, 0, values, start * headDim, headDim);

@@ -12,7 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.EngineStats;
 import org.slf4j.Logger;
@@ -119,12 +119,9 @@ public final class ExecutorEngines {
 
     private static Shared open(PipelineConfig cfg, DeviceChoice choice, String executorId, EngineFactory factory) {
         PipelineConfig.EngineSettings e = cfg.engine();
-        if (choice.device().startsWith("cuda")) {
-            // the executor's CUDA pool holds the job's KV mode (quantized pages for kivi/kitty)
-            kittyspark.runtime.backend.cuda.CudaSettings.sizePoolFor(cfg.kv().toSettings());
-        }
+        // The executor's CUDA pools hold the job's KV mode (quantized pages for kivi/kitty).
         EngineOptions options = new EngineOptions(Path.of(cfg.modelDir()), choice.device(), e.threads(), e.maxBatch(),
-                e.kvBudgetBytes(), e.prefillChunk());
+                e.kvBudgetBytes(), e.prefillChunk(), kittyspark.runtime.backend.cuda.CudaOptions.DEFAULTS.withPoolKv(cfg.kv().toSettings()));
         GenerationService service;
         try {
             service = factory.open(options);

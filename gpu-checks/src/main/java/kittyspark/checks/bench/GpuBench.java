@@ -23,6 +23,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
@@ -183,7 +184,6 @@ public final class GpuBench {
         int[][] shapes = {{qw + 2 * kvw, h}, {h, qw}, {2 * c.intermediateSize(), h}, {h, c.intermediateSize()}, {c.vocabSize(), h}};
         String[] names = {"qkv", "o", "gate_up", "down", "lm_head"};
         ArrayNode rows = json.putArray("gemm_shapes");
-        ObjectNode impl = json.putObject("gemm_impl");
         line("");
         line("## GEMM shapes alone (CUDA events, median of 10; weight bytes / time vs copy bandwidth)");
         line("");
@@ -209,7 +209,7 @@ public final class GpuBench {
                 double bw = 2.0 * n * k / (med / 1e6);
                 double tf = 2.0 * m * n * (double) k / (med / 1e6) / 1e12;
                 String kernel = gpu.gemm().describe(m, n, k);
-                impl.put(names[i] + " " + n + "x" + k + " M=" + m, kernel);
+
                 rows.addObject().put("gemm", names[i]).put("m", m).put("n", n).put("k", k).put("kernel", kernel).put("us", med)
                         .put("weight_gbs", bw / 1e9).put("tflops", tf);
                 line("| %s | %d | %d | %d | %s | %.1f | %.0f | %.0f%% | %.1f |", names[i], m, n, k, kernel, med, bw / 1e9,
@@ -327,7 +327,7 @@ public final class GpuBench {
         line("| batch | seconds | generated tokens/s |");
         line("|---:|---:|---:|");
         for (int b : o.e2eBatches()) {
-            EngineOptions eo = new EngineOptions(tokDir, "cuda:" + o.device(), 0, b, 0, o.e2ePrompt());
+            EngineOptions eo = new EngineOptions(tokDir, "cuda:" + o.device(), 0, b, 0, o.e2ePrompt(), CudaOptions.DEFAULTS);
             GenerationEngine e = new GenerationEngine(new SharedBackend(gpu), tok, eo, o.shape(), Set.of(-1));
             SplittableRandom rnd = new SplittableRandom(b);
             List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();

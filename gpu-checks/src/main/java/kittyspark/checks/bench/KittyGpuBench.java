@@ -17,6 +17,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
@@ -84,9 +85,8 @@ public final class KittyGpuBench {
         for (String mode : o.modes()) {
             KvSettings kv = KvSettings.parse(mode);
             // the whole budget to this mode's pool, sized for the decode shape
-            System.setProperty(CudaSettings.FP16_SHARE_PROPERTY, "0");
-            System.setProperty(CudaSettings.REFERENCE_TOKENS_PROPERTY, String.valueOf(DECODE_CONTEXT + NEW_TOKENS));
-            CudaSettings s = new CudaSettings(o.device(), maxBatch, DECODE_CONTEXT + maxBatch, budget, 0.9, Precision.BF16, kv);
+            CudaSettings s = new CudaSettings(o.device(), maxBatch, DECODE_CONTEXT + maxBatch, budget, 0.9, Precision.BF16, kv)
+                    .withFp16Share(0).withReferenceTokens(DECODE_CONTEXT + NEW_TOKENS);
             ObjectNode m = modes.addObject().put("kv", kv.describe());
             try (CudaBackend gpu = CudaBackend.synthetic(shape, 42, s)) {
                 json.put("gpu", gpu.context().name());
@@ -153,7 +153,7 @@ public final class KittyGpuBench {
         Path tokDir = Files.createTempDirectory("kitty-synth-tok");
         Tokenizer tok = SyntheticTokenizer.write(tokDir.resolve("tokenizer.json"), shape.vocabSize());
         int promptTokens = DECODE_CONTEXT - newTokens;
-        EngineOptions eo = new EngineOptions(tokDir, "cuda:" + device, 0, b, 0, DECODE_CONTEXT);
+        EngineOptions eo = new EngineOptions(tokDir, "cuda:" + device, 0, b, 0, DECODE_CONTEXT, CudaOptions.DEFAULTS);
         SplittableRandom rnd = new SplittableRandom(b);
         long generated = 0;
         long t0 = System.nanoTime();

@@ -18,6 +18,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.backend.cuda.CudaBackend;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.backend.cuda.Precision;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
@@ -349,7 +350,7 @@ public final class CudaSelfTest {
 
     private static void engineGreedy(Checkpoint ckpt, Tokenizer tok, Path dir) throws Exception {
         String name = ckpt.config().architecture().hfName();
-        EngineOptions o = new EngineOptions(dir, "cpu", 2, 3, 0, 64);
+        EngineOptions o = new EngineOptions(dir, "cpu", 2, 3, 0, 64, CudaOptions.DEFAULTS);
         SplittableRandom rnd = new SplittableRandom(5);
         List<int[]> prompts = new ArrayList<>();
         for (int i = 0; i < 7; i++) {

@@ -55,8 +55,15 @@ import picocli.CommandLine.Option;
         description = "Checks every GEMM implementation (ours, cuBLASLt, cublasGemmEx) against an fp64 host reference; "
                 + "--bench also times them per shape and prints the selector's choice.")
 public final class GemmCheck implements Callable<Integer> {
-    /** Relative error allowed: bf16 products are exact in fp32, so only fp32 summation differs. */
-    static final double TOLERANCE = 1e-5;
+    /**
+     * Relative error allowed at inner dimension k: bf16 products are exact in fp32, so only fp32
+     * summation differs from the fp64 reference, and that error grows like sqrt(k) (cuBLAS
+     * itself measures 1.6e-5 at k = 14336 on the H200); split precision adds the lo plane's
+     * rounding, of the same order.
+     */
+    static double tolerance(int k) {
+        return Math.max(1e-5, 3e-7 * Math.sqrt(k));
+    }
     /** The decode kernel's split-K planes: MAX_SPLITS x 256 rows x the widest layer GEMM (as the backend sizes them). */
     static final long PARTIAL_FLOATS = (long) GemmPlan.MAX_SPLITS * GemmPlan.DECODE_MAX_M * 28672;
     /** Weight copies cycled through in the benchmark add up to at least this (L2 is 50 MB). */
@@ -256,8 +263,8 @@ public final class GemmCheck implements Callable<Integer> {
         String impl = g.describe(m, n, k);
         checks.addObject().put("shapes", shapes).put("m", m).put("n", n).put("k", k).put("implementation", impl)
                 .put("precision", split ? "split" : "bf16").put("accumulate", acc).put("rel_err", err);
-        check(err < TOLERANCE, String.format(Locale.ROOT, "%s M=%d N=%d K=%d %s%s (%s): rel err %.2e", impl, m, n, k,
-                split ? "split" : "bf16", acc ? " +=" : "", shapes, err));
+        check(err < tolerance(k), String.format(Locale.ROOT, "%s M=%d N=%d K=%d %s%s (%s): rel err %.2e (< %.1e)", impl, m, n, k,
+                split ? "split" : "bf16", acc ? " +=" : "", shapes, err, tolerance(k)));
     }
 
     // ------------------------------------------------------------------ benchmark

@@ -17,7 +17,8 @@ public final class Backends {
         }
         if (options.device().matches("cuda:\\d+")) {
             // Fails with CudaUnavailableException (no driver, no such device) before touching the weights.
-            return CudaBackend.open(checkpoint, CudaSettings.from(options, checkpoint.config()));
+            return CudaBackend.open(checkpoint, CudaSettings.of(options.device(), options.maxBatch(), options.prefillChunk(),
+                    options.kvBudgetBytes(), options.cuda(), checkpoint.config()));
         }
         throw new IllegalArgumentException("device must be 'cpu' or 'cuda:N', got '" + options.device() + "'");
     }

@@ -1,10 +1,6 @@
 package kittyspark.runtime.engine;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -14,11 +10,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.SampledToken;
-import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
@@ -64,33 +58,9 @@ public final class GenerationEngine implements AutoCloseable {
 
     /** Loads the checkpoint and tokenizer of {@code options.modelDir()} and starts the engine. */
     public static GenerationEngine open(EngineOptions options) {
-        Path dir = options.modelDir();
-        Checkpoint ckpt = Checkpoint.open(dir);
-        Tokenizer tok = Tokenizer.load(dir.resolve("tokenizer.json"));
-        Backend backend = Backends.open(ckpt, options);
-        LOG.info("engine: model {} ({}, {} layers, hidden {}) on {}, max batch {}", dir.getFileName(),
-                ckpt.config().architecture().hfName(), ckpt.config().numLayers(), ckpt.config().hiddenSize(),
-                backend.device(), options.maxBatch());
-        return new GenerationEngine(backend, tok, options, dir.getFileName().toString(), eosIds(dir, ckpt.config()));
-    }
-
-    /** EOS ids from config.json and, where present, generation_config.json (chat models list several). */
-    static Set<Integer> eosIds(Path dir, ModelConfig config) {
-        Set<Integer> ids = new HashSet<>(config.eosTokenIds());
-        Path gen = dir.resolve("generation_config.json");
-        if (Files.isRegularFile(gen)) {
-            try {
-                JsonNode eos = JSON.readTree(gen.toFile()).path("eos_token_id");
-                if (eos.isArray()) {
-                    eos.forEach(n -> ids.add(n.asInt()));
-                } else if (eos.isInt()) {
-                    ids.add(eos.asInt());
-                }
-            } catch (IOException e) {
-                throw new IllegalArgumentException(gen + ": not valid JSON: " + e.getMessage(), e);
-            }
-        }
-        return ids;
+        ModelRuntime m = ModelRuntime.open(options);
+        LOG.info("engine on {}: max batch {}", m.backend().device(), options.maxBatch());
+        return new GenerationEngine(m.backend(), m.tokenizer(), options, m.modelName(), m.eosIds());
     }
 
     public Tokenizer tokenizer() {

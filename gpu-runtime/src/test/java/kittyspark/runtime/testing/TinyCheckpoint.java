@@ -21,15 +21,22 @@ public final class TinyCheckpoint {
     public static final int INTER = 96;
     public static final int VOCAB = 128;
 
-    /** The sizes of a tiny checkpoint, and the dtype of Llama's separate output head. */
+    /**
+     * The sizes of a tiny checkpoint, the dtype of Llama's separate output head and the spread
+     * of the uniform random weights (projections, down_proj, output head).
+     */
     public record Shape(int hidden, int inter, int layers, int heads, int kvHeads, int headDim, int vocab,
-                        int maxPositions, DType headType) {
+                        int maxPositions, DType headType, double projScale, double downScale, double headScale) {
         /** The unit tests' shape (an f32 head exercises mixed-dtype loading). */
-        public static final Shape TEST = new Shape(HIDDEN, INTER, LAYERS, HEADS, KV_HEADS, HEAD_DIM, VOCAB, 512, DType.F32);
+        public static final Shape TEST = new Shape(HIDDEN, INTER, LAYERS, HEADS, KV_HEADS, HEAD_DIM, VOCAB, 512, DType.F32,
+                0.2, 0.2, 0.5);
 
-        /** A shape the CUDA kernels take: head dim 32 or more, all weights bf16. */
+        /**
+         * A shape the CUDA kernels take: head dim 32 or more, all weights bf16, with the spreads
+         * the GPU self-test's CPU-vs-CUDA tolerances were set against.
+         */
         public static Shape gpu(int headDim) {
-            return new Shape(128, 256, 2, 4, 2, headDim, 512, 1024, DType.BF16);
+            return new Shape(128, 256, 2, 4, 2, headDim, 512, 1024, DType.BF16, 0.15, 0.1, 0.3);
         }
     }
 
@@ -65,21 +72,21 @@ public final class TinyCheckpoint {
             String p = "model.layers." + l + ".";
             w.add(p + "input_layernorm.weight", DType.BF16, ones(rnd, hidden), hidden);
             w.add(p + "post_attention_layernorm.weight", DType.BF16, ones(rnd, hidden), hidden);
-            w.add(p + "self_attn.q_proj.weight", DType.BF16, random(rnd, q * hidden, 0.2), q, hidden);
-            w.add(p + "self_attn.k_proj.weight", DType.BF16, random(rnd, kv * hidden, 0.2), kv, hidden);
-            w.add(p + "self_attn.v_proj.weight", DType.BF16, random(rnd, kv * hidden, 0.2), kv, hidden);
-            w.add(p + "self_attn.o_proj.weight", DType.BF16, random(rnd, hidden * q, 0.2), hidden, q);
+            w.add(p + "self_attn.q_proj.weight", DType.BF16, random(rnd, q * hidden, s.projScale()), q, hidden);
+            w.add(p + "self_attn.k_proj.weight", DType.BF16, random(rnd, kv * hidden, s.projScale()), kv, hidden);
+            w.add(p + "self_attn.v_proj.weight", DType.BF16, random(rnd, kv * hidden, s.projScale()), kv, hidden);
+            w.add(p + "self_attn.o_proj.weight", DType.BF16, random(rnd, hidden * q, s.projScale()), hidden, q);
             if (qwen3) {
                 w.add(p + "self_attn.q_norm.weight", DType.BF16, ones(rnd, s.headDim()), s.headDim());
                 w.add(p + "self_attn.k_norm.weight", DType.BF16, ones(rnd, s.headDim()), s.headDim());
             }
-            w.add(p + "mlp.gate_proj.weight", DType.BF16, random(rnd, inter * hidden, 0.2), inter, hidden);
-            w.add(p + "mlp.up_proj.weight", DType.BF16, random(rnd, inter * hidden, 0.2), inter, hidden);
-            w.add(p + "mlp.down_proj.weight", DType.BF16, random(rnd, hidden * inter, 0.2), hidden, inter);
+            w.add(p + "mlp.gate_proj.weight", DType.BF16, random(rnd, inter * hidden, s.projScale()), inter, hidden);
+            w.add(p + "mlp.up_proj.weight", DType.BF16, random(rnd, inter * hidden, s.projScale()), inter, hidden);
+            w.add(p + "mlp.down_proj.weight", DType.BF16, random(rnd, hidden * inter, s.downScale()), hidden, inter);
         }
         w.add("model.norm.weight", DType.BF16, ones(rnd, hidden), hidden);
         if (!qwen3) {
-            w.add("lm_head.weight", s.headType(), random(rnd, s.vocab() * hidden, 0.5), s.vocab(), hidden);
+            w.add("lm_head.weight", s.headType(), random(rnd, s.vocab() * hidden, s.headScale()), s.vocab(), hidden);
         }
         w.write(dir.resolve("model.safetensors"));
         return dir;

@@ -16,7 +16,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import kittyspark.jobs.report.KvReportHtml;
 import kittyspark.runtime.backend.cpu.CpuBackend;
-import kittyspark.runtime.engine.GenerationEngine;
+import kittyspark.runtime.engine.ModelRuntime;
 import kittyspark.runtime.eval.KeyChannelMagnitudes;
 import kittyspark.runtime.eval.KvEvaluation;
 import kittyspark.runtime.eval.KvModeQuality;
@@ -78,7 +78,8 @@ public final class EvalKvCommand implements Callable<Integer> {
             settings.add(s.mode() == kittyspark.runtime.kv.KvMode.KITTY ? model.withOverrides(s) : s);
         }
         long t0 = System.nanoTime();
-        try (GenerationEngine engine = GenerationEngine.open(model.engineOptions(1))) {
+        // Teacher-forced scoring drives the backend itself: a model without a scheduler.
+        try (ModelRuntime engine = ModelRuntime.open(model.engineOptions(1))) {
             List<int[]> docs = readDocs(engine);
             KvEvaluation eval = new KvEvaluation(engine.backend(), batch);
             KvEvaluation.Report r = eval.run(docs, settings, m, (mode, done, total) ->
@@ -115,7 +116,7 @@ public final class EvalKvCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<int[]> readDocs(GenerationEngine engine) throws Exception {
+    private List<int[]> readDocs(ModelRuntime engine) throws Exception {
         List<int[]> docs = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
             String line;

@@ -2,7 +2,7 @@ package kittyspark.jobs.cli;
 
 import java.nio.file.Path;
 
-import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.CudaOptions;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.kv.KvSettings;
 import picocli.CommandLine.Option;
@@ -52,11 +52,8 @@ public final class ModelOptions {
     }
 
     public EngineOptions engineOptions(int maxBatch) {
-        // A CUDA device sizes its KV pool for one mode at start-up: --kv's (with its overrides),
-        // unless -Dkittyspark.cuda.kv says otherwise.
-        if (device.startsWith("cuda")) {
-            CudaSettings.sizePoolFor(kvSettings());
-        }
-        return EngineOptions.cpu(modelDir()).withDevice(device).withThreads(threads).withMaxBatch(maxBatch);
+        // A CUDA device sizes its KV pools for one mode at start-up: --kv's (with its overrides).
+        return EngineOptions.cpu(modelDir()).withDevice(device).withThreads(threads).withMaxBatch(maxBatch)
+                .withCuda(CudaOptions.DEFAULTS.withPoolKv(kvSettings()));
     }
 }

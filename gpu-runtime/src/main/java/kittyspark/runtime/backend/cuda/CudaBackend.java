@@ -22,9 +22,12 @@ import kittyspark.runtime.backend.cuda.attention.StepAttention;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
-import kittyspark.runtime.backend.cuda.gemm.Gemm;
+import kittyspark.runtime.backend.cuda.gemm.Cublas;
+import kittyspark.runtime.backend.cuda.gemm.DeviceGemmTimer;
+import kittyspark.runtime.backend.cuda.gemm.EventTimer;
+import kittyspark.runtime.backend.cuda.gemm.GemmCandidates;
 import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
-import kittyspark.runtime.backend.cuda.gemm.TiledGemm;
+import kittyspark.runtime.backend.cuda.gemm.GemmSelector;
 import kittyspark.runtime.backend.cuda.kitty.KittyCache;
 import kittyspark.runtime.backend.cuda.kitty.KittyKernels;
 import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
@@ -67,7 +70,8 @@ public final class CudaBackend implements Backend {
     private final StepBuffers b;
     private final PagedAttention attention;
     private final Fp16PagedCache fp16;
-    private final Gemm gemm;
+    private final GemmCandidates gemms;
+    private final GemmSelector gemm;
     private final LayerLoop loop;
     private final DeviceSampler sampler;
     /** Quantized-page caches by KV mode: the sized-for one made at start-up, others on first use. */
@@ -123,12 +127,14 @@ public final class CudaBackend implements Backend {
             this.b = new StepBuffers(c, budget, arena);
             this.attention = new PagedAttention(c, k, split, 4 * ctx.multiprocessors(), budget.partialRows(), b.partO, b.partMl);
             this.fp16 = new Fp16PagedCache(c, arena, budget.fp16Pages(), attention);
-            this.gemm = new TiledGemm(k, split, b.splitK, budget.splitKFloats());
-            this.loop = new LayerLoop(c, w, k, gemm, b, split);
-            this.sampler = new DeviceSampler(ctx, k, b, vocab);
+            this.gemms = GemmCandidates.open(ctx, k, split, b.splitK, budget.splitKFloats(), b.cublasWorkspace,
+                    Cublas.WORKSPACE_BYTES, s.cublas());
             for (String g : new String[] {"gemm_tiled_plain", "gemm_tiled_split"}) {
                 k.allowSharedMemory(g, GemmPlan.of(GemmPlan.DECODE_MAX_M + 1, 128, 32, g.endsWith("split")).sharedBytes());
             }
+            this.gemm = planGemms();
+            this.loop = new LayerLoop(c, w, k, gemm, b, split);
+            this.sampler = new DeviceSampler(ctx, k, b, vocab);
             ctx.synchronize();
             logStart(quantized);
         } catch (RuntimeException | Error e) {
@@ -138,6 +144,47 @@ public final class CudaBackend implements Backend {
             ctx.close();
             throw e;
         }
+    }
+
+    /**
+     * Times every GEMM implementation on the model's five GEMM shapes, per M bucket up to the
+     * step's rows, on the model's own weights (so weights stream from HBM as in a step), and
+     * keeps the fastest of each; logs the choices once.
+     */
+    private GemmSelector planGemms() {
+        int hidden = c.hiddenSize();
+        int qw = c.numHeads() * c.headDim();
+        int qkvw = qw + 2 * c.numKvHeads() * c.headDim();
+        int inter = c.intermediateSize();
+        int rows = budget.stepRows();
+        List<CUdeviceptr> qkv = new ArrayList<>();
+        List<CUdeviceptr> o = new ArrayList<>();
+        List<CUdeviceptr> gateUp = new ArrayList<>();
+        List<CUdeviceptr> down = new ArrayList<>();
+        for (int l = 0; l < c.numLayers(); l++) {
+            DeviceModel.Layer lw = w.layer(l);
+            qkv.add(lw.qkv());
+            o.add(lw.o());
+            gateUp.add(lw.gateUp());
+            down.add(lw.down());
+        }
+        DeviceGemmTimer timer = new DeviceGemmTimer(new EventTimer(k, ctx.stream()), b.ah, split ? b.al : null)
+                .shape(qkvw, hidden, qkv, b.qkv).shape(hidden, qw, o, b.x).shape(2 * inter, hidden, gateUp, b.gu)
+                .shape(hidden, inter, down, b.x).shape(vocab, hidden, List.of(w.lmHead()), b.logits);
+        GemmSelector s = new GemmSelector(gemms.all(), timer, rows);
+        long t0 = System.nanoTime();
+        s.prepare(qkvw, hidden, rows);
+        s.prepare(hidden, qw, rows);
+        s.prepare(2 * inter, hidden, rows);
+        s.prepare(hidden, inter, rows);
+        s.prepare(vocab, hidden, Math.min(rows, budget.logitRowsDev()));
+        ctx.synchronize();
+        LOG.info(String.format(Locale.ROOT, "%s: GEMMs from %s; planned %d shape buckets in %.1f s", device, gemms.summary(),
+                s.choices().size(), (System.nanoTime() - t0) / 1e9));
+        for (GemmSelector.Choice ch : s.choices()) {
+            LOG.debug("{}: {}", device, ch.summary());
+        }
+        return s;
     }
 
     private void logStart(boolean quantized) {
@@ -235,7 +282,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** The GEMM implementation the layers use (benchmarks print its choice per shape). */
-    public Gemm gemm() {
+    public GemmSelector gemm() {
         return gemm;
     }
 
@@ -616,6 +663,7 @@ public final class CudaBackend implements Backend {
         ctx.makeCurrent();
         ctx.synchronize();
         b.close();
+        gemms.close();
         for (KittyCache kc : kitty.values()) {
             kc.close();
         }

@@ -1,7 +1,6 @@
 package kittyspark.runtime.backend.cuda;
 
 import kittyspark.runtime.checkpoint.ModelConfig;
-import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 
@@ -11,34 +10,20 @@ import kittyspark.runtime.kv.KvSettings;
  * @param ordinal        CUDA device number (cuda:N)
  * @param maxBatch       most sequences in one step (sizes the logits and sampling buffers)
  * @param maxStepTokens  most tokens in one forward step; longer inputs are fed in several
- * @param kvBudgetBytes  KV page pool size in bytes; 0: {@code kvFraction} of the free memory
+ * @param kvBudgetBytes  KV cache size in bytes; 0: {@code kvFraction} of the free memory
  *                       left after weights and workspace
- * @param kvFraction     share of the remaining free memory given to the KV pool
+ * @param kvFraction     share of the remaining free memory given to the KV cache
  * @param precision      GEMM operand precision
- * @param kv             the KV mode the pool is sized for: fp16 pages, or kivi/kitty pages (then the
- *                       fp16 pool keeps only {@link #FP16_SHARE_PROPERTY} of the budget); other
+ * @param kv             the KV mode the pools are sized for: fp16 pages, or kivi/kitty pages (then the
+ *                       fp16 pool keeps only {@code fp16Share} of the budget); other
  *                       quantized modes get a pool of their own on first use, from free memory
  * @param fp16Share      share of the KV budget the fp16 pool keeps when sized for a quantized mode
  * @param referenceTokens sequence length (prompt + new tokens) quantized pools are sized for
+ * @param cublas         whether cuBLAS may compete for the GEMMs
  */
 public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction,
-                           Precision precision, KvSettings kv, double fp16Share, long referenceTokens) {
-    public static final double DEFAULT_FP16_SHARE = 0.05;
-    /** Sequence length the pools are sized for and the start-up line reports (prompt 2048 + 128). */
-    public static final long DEFAULT_REFERENCE_TOKENS = 2048 + 128;
-    /** System property: the sequence length quantized pools are sized for (default 2048 + 128). */
-    public static final String REFERENCE_TOKENS_PROPERTY = "kittyspark.cuda.kvReferenceTokens";
-    public static final double DEFAULT_KV_FRACTION = 0.9;
-    /** System property overriding the KV pool's share of free memory (default 0.9). */
-    public static final String KV_FRACTION_PROPERTY = "kittyspark.cuda.kvFraction";
-
-    /** System property naming the KV mode the pool is sized for (fp16, kivi, kitty; default fp16). */
-    public static final String KV_PROPERTY = "kittyspark.cuda.kv";
-    /** Optional overrides of that mode's boost fraction and sink (as --kv-boost-fraction / --kv-sink). */
-    public static final String KV_BOOST_PROPERTY = "kittyspark.cuda.kvBoostFraction";
-    public static final String KV_SINK_PROPERTY = "kittyspark.cuda.kvSink";
-    /** System property: share of the KV budget the fp16 pool keeps when the pool is sized for a quantized mode (default 0.05). */
-    public static final String FP16_SHARE_PROPERTY = "kittyspark.cuda.fp16Share";
+                           Precision precision, KvSettings kv, double fp16Share, long referenceTokens, boolean cublas) {
+    public static final double DEFAULT_KV_FRACTION = CudaOptions.DEFAULTS.kvFraction();
 
     public CudaSettings {
         if (maxBatch <= 0 || maxStepTokens <= 0 || kvBudgetBytes < 0 || !(kvFraction > 0 && kvFraction <= 1) || kv == null
@@ -48,11 +33,11 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
         }
     }
 
+    /** Settings with the default tuning and pools for {@code kv}. */
     public CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction, Precision precision,
                         KvSettings kv) {
-        this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv,
-                Double.parseDouble(System.getProperty(FP16_SHARE_PROPERTY, String.valueOf(DEFAULT_FP16_SHARE))),
-                Long.getLong(REFERENCE_TOKENS_PROPERTY, DEFAULT_REFERENCE_TOKENS));
+        this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, CudaOptions.DEFAULTS.fp16Share(),
+                CudaOptions.DEFAULTS.referenceTokens(), CudaOptions.DEFAULTS.cublas());
     }
 
     /** Settings whose pool holds fp16 pages. */
@@ -60,6 +45,7 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
         this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, KvSettings.of(KvMode.FP16));
     }
 
+    /** The device number of "cuda:N" (the one place that parses a CUDA device string). */
     public static int ordinalOf(String device) {
         if (device == null || !device.matches("cuda:\\d+")) {
             throw new IllegalArgumentException("not a CUDA device: '" + device + "' (expected cuda:N)");
@@ -67,56 +53,40 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
         return Integer.parseInt(device.substring(5));
     }
 
-    /** From the engine's options: the step holds a full prefill chunk plus a decode row per sequence. */
-    public static CudaSettings from(EngineOptions o, ModelConfig c) {
-        double fraction = Double.parseDouble(System.getProperty(KV_FRACTION_PROPERTY, String.valueOf(DEFAULT_KV_FRACTION)));
-        return new CudaSettings(ordinalOf(o.device()), o.maxBatch(), o.prefillChunk() + o.maxBatch(), o.kvBudgetBytes(),
-                fraction, Precision.resolve(c), poolKv());
-    }
-
-    /** The KV mode named by the system properties (default fp16). */
-    public static KvSettings poolKv() {
-        KvSettings kv = KvSettings.parse(System.getProperty(KV_PROPERTY, "fp16"));
-        if (kv.quantized() && System.getProperty(KV_BOOST_PROPERTY) != null) {
-            kv = kv.withBoostFraction(Double.parseDouble(System.getProperty(KV_BOOST_PROPERTY)));
-        }
-        if (kv.quantized() && System.getProperty(KV_SINK_PROPERTY) != null) {
-            kv = kv.withSink(Integer.parseInt(System.getProperty(KV_SINK_PROPERTY)));
-        }
-        return kv;
-    }
-
     /**
-     * Asks CUDA backends opened later in this JVM to size their pool for {@code kv} (a
-     * quantized mode), unless a pool mode was already chosen: the CLI and the Spark executors
-     * call this with the job's --kv. Other modes still work, from a smaller pool made on first use.
+     * For a model of {@code c} on {@code device}: the step holds a full prefill chunk plus a
+     * decode row per sequence; the rest as {@code o} says.
      */
-    public static synchronized void sizePoolFor(KvSettings kv) {
-        if (!kv.quantized() || System.getProperty(KV_PROPERTY) != null) {
-            return;
-        }
-        System.setProperty(KV_BOOST_PROPERTY, String.valueOf(kv.boostFraction()));
-        System.setProperty(KV_SINK_PROPERTY, String.valueOf(kv.sink()));
-        System.setProperty(KV_PROPERTY, kv.mode().id());
+    public static CudaSettings of(String device, int maxBatch, int prefillChunk, long kvBudgetBytes, CudaOptions o, ModelConfig c) {
+        return new CudaSettings(ordinalOf(device), maxBatch, prefillChunk + maxBatch, kvBudgetBytes, o.kvFraction(),
+                Precision.resolve(o.precision(), c), o.poolKv(), o.fp16Share(), o.referenceTokens(), o.cublas());
     }
 
     public CudaSettings withMaxBatch(int b) {
-        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens);
+        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
     }
 
     public CudaSettings withMaxStepTokens(int t) {
-        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens);
+        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
     }
 
     public CudaSettings withPrecision(Precision p) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv, fp16Share, referenceTokens);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv, fp16Share, referenceTokens, cublas);
     }
 
     public CudaSettings withKv(KvSettings k) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k, fp16Share, referenceTokens);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k, fp16Share, referenceTokens, cublas);
     }
 
     public CudaSettings withKvBudgetBytes(long b) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv, fp16Share, referenceTokens);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
+    }
+
+    public CudaSettings withFp16Share(double s) {
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, s, referenceTokens, cublas);
+    }
+
+    public CudaSettings withReferenceTokens(long t) {
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, t, cublas);
     }
 }

@@ -2,6 +2,7 @@ package kittyspark.runtime.backend.cuda;
 
 import kittyspark.runtime.backend.cuda.attention.Fp16PagedCache;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
+import kittyspark.runtime.backend.cuda.gemm.Cublas;
 import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
 import kittyspark.runtime.backend.cuda.pages.PagePool;
 import kittyspark.runtime.checkpoint.ModelConfig;
@@ -47,7 +48,7 @@ public record DeviceBudget(long weightBytes, long workBytes, long paramBytes, in
                 + DeviceArena.align(4 * T * (qw + 2 * kvw)) + DeviceArena.align(4 * T * 2 * inter)
                 + DeviceArena.align(4L * partialRows * qw) + DeviceArena.align(8L * partialRows * c.numHeads())
                 + DeviceArena.align(4L * logitRowsDev * vocab) + DeviceArena.align(8L * logitRowsDev)
-                + DeviceArena.align(4 * splitKFloats);
+                + DeviceArena.align(4 * splitKFloats) + DeviceArena.align(Cublas.WORKSPACE_BYTES);
         long weights = DeviceModel.bytes(c);
         long room = freeBytes - weights - work - DEVICE_RESERVE_BYTES;
         long kvBytes = s.kvBudgetBytes() > 0 ? Math.min(s.kvBudgetBytes(), room) : (long) (s.kvFraction() * room);

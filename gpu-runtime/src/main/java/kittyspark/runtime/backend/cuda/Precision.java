@@ -11,22 +11,21 @@ import kittyspark.runtime.checkpoint.ModelConfig;
  * reference, what conformance needs); {@link #BF16} feeds bf16(x) once (half the tensor work,
  * what large models run with).
  *
- * <p>Chosen by the system property {@value #PROPERTY} = {@code auto} (default: split below
- * 1B parameters, bf16 above), {@code split} or {@code bf16}.
+ * <p>Chosen by {@code kitty.engine.cuda.precision} = {@code auto} (default: split below 1B
+ * parameters, bf16 above), {@code split} or {@code bf16}.
  */
 public enum Precision {
     SPLIT, BF16;
 
-    public static final String PROPERTY = "kittyspark.cuda.precision";
     public static final long AUTO_SPLIT_BELOW_PARAMS = 1_000_000_000L;
 
-    public static Precision resolve(ModelConfig c) {
-        String p = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+    public static Precision resolve(String choice, ModelConfig c) {
+        String p = choice.trim().toLowerCase(Locale.ROOT);
         return switch (p) {
             case "split" -> SPLIT;
             case "bf16" -> BF16;
             case "auto" -> parameters(c) < AUTO_SPLIT_BELOW_PARAMS ? SPLIT : BF16;
-            default -> throw new IllegalArgumentException("-D" + PROPERTY + " must be auto, split or bf16, got '" + p + "'");
+            default -> throw new IllegalArgumentException("precision must be auto, split or bf16, got '" + p + "'");
         };
     }
 

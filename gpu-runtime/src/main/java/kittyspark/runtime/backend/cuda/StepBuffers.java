@@ -4,15 +4,16 @@ import jcuda.driver.CUdeviceptr;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
 import kittyspark.runtime.backend.cuda.driver.HostPack;
 import kittyspark.runtime.backend.cuda.driver.PinnedBuffer;
+import kittyspark.runtime.backend.cuda.gemm.Cublas;
 import kittyspark.runtime.checkpoint.ModelConfig;
 
 /**
  * The step workspace on the device (residual stream, GEMM operands and outputs, attention
- * partials, logits, sampled tokens, split-K partials) and the pinned host buffers that feed it.
+ * partials, logits, sampled tokens, split-K partials, cuBLAS workspace) and the pinned host buffers that feed it.
  * The parameter region is two halves: the step's arrays in the lower, sampling's in the upper.
  */
 final class StepBuffers implements AutoCloseable {
-    final CUdeviceptr x, ah, al, qkv, gu, partO, partMl, logits, sampled, splitK, params;
+    final CUdeviceptr x, ah, al, qkv, gu, partO, partMl, logits, sampled, splitK, cublasWorkspace, params;
     final PinnedBuffer hostParams, hostLogits, hostSampled;
     final HostPack pack;
     final DeviceBudget budget;
@@ -35,6 +36,7 @@ final class StepBuffers implements AutoCloseable {
         this.logits = arena.take(4L * b.logitRowsDev() * c.vocabSize());
         this.sampled = arena.take(8L * b.logitRowsDev());
         this.splitK = arena.take(4 * b.splitKFloats());
+        this.cublasWorkspace = arena.take(Cublas.WORKSPACE_BYTES);
         this.params = arena.take(b.paramBytes());
         this.hostParams = new PinnedBuffer(b.paramBytes());
         this.hostLogits = new PinnedBuffer(4L * b.logitRowsHost() * c.vocabSize());

@@ -32,7 +32,7 @@ class CudaDispatchTest {
     @Test
     void settingsFromEngineOptionsHoldAPrefillChunkPlusADecodeRowPerSequence() {
         EngineOptions o = EngineOptions.cpu(TestData.demoModel()).withDevice("cuda:3").withMaxBatch(32);
-        CudaSettings s = CudaSettings.from(o, ModelShapes.named("llama3-8b"));
+        CudaSettings s = CudaSettings.of(o.device(), o.maxBatch(), o.prefillChunk(), o.kvBudgetBytes(), o.cuda(), ModelShapes.named("llama3-8b"));
         assertEquals(3, s.ordinal());
         assertEquals(2048 + 32, s.maxStepTokens());
         assertEquals(CudaSettings.DEFAULT_KV_FRACTION, s.kvFraction());
@@ -40,8 +40,8 @@ class CudaDispatchTest {
 
     @Test
     void precisionIsSplitBelowOneBillionParametersAndBf16Above() {
-        assertEquals(Precision.BF16, Precision.resolve(ModelShapes.named("llama3-8b")));
-        assertEquals(Precision.SPLIT, Precision.resolve(Checkpoint.open(TestData.demoModel()).config()));
+        assertEquals(Precision.BF16, Precision.resolve("auto", ModelShapes.named("llama3-8b")));
+        assertEquals(Precision.SPLIT, Precision.resolve("auto", Checkpoint.open(TestData.demoModel()).config()));
         assertEquals(8_030_261_248L, Precision.parameters(ModelShapes.named("llama3-8b")));
     }
 }

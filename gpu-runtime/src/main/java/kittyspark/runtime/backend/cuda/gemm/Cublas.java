@@ -7,6 +7,7 @@ import java.util.Map;
 
 import jcuda.driver.CUdeviceptr;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
+import kittyspark.runtime.backend.cuda.driver.DeviceAddresses;
 import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cublas.cublasLtContext;
 import org.bytedeco.cuda.cublas.cublasLtMatmulAlgo_t;

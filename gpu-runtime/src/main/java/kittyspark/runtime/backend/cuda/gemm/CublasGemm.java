@@ -1,6 +1,7 @@
 package kittyspark.runtime.backend.cuda.gemm;
 
 import jcuda.driver.CUdeviceptr;
+import kittyspark.runtime.backend.cuda.driver.DeviceAddresses;
 
 /**
  * A GEMM through cuBLAS: either cuBLASLt with the shape's {@code rank}-th heuristic algorithm

@@ -1,6 +1,5 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
-import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,6 +10,7 @@ import kittyspark.kvquant.KeyPageLayout;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.ValuePageLayout;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
+import kittyspark.runtime.backend.cuda.driver.DeviceAddresses;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
 import kittyspark.runtime.backend.cuda.driver.HostPack;
 import kittyspark.runtime.backend.cuda.driver.KernelArgs;
@@ -128,17 +128,17 @@ public final class KittyCache implements AutoCloseable {
                 valuePool[l] = arena.take(sizing.valuePages() * vpl);
                 fpKeys[l] = arena.take(sizing.slots() * tail.keySlotBytes());
                 fpValues[l] = arena.take(sizing.slots() * tail.valueSlotBytes());
-                keyPoolAt[l] = address(keyPool[l]);
-                valuePoolAt[l] = address(valuePool[l]);
-                fpKeysAt[l] = address(fpKeys[l]);
-                fpValuesAt[l] = address(fpValues[l]);
+                keyPoolAt[l] = DeviceAddresses.of(keyPool[l]);
+                valuePoolAt[l] = DeviceAddresses.of(valuePool[l]);
+                fpKeysAt[l] = DeviceAddresses.of(fpKeys[l]);
+                fpValuesAt[l] = DeviceAddresses.of(fpValues[l]);
             }
             this.scratchK = arena.take(scratchBytes);
             this.scratchV = arena.take(scratchBytes);
             this.stageK = arena.take(stageBytes);
             this.stageV = arena.take(stageBytes);
-            this.stageKAt = address(stageK);
-            this.stageVAt = address(stageV);
+            this.stageKAt = DeviceAddresses.of(stageK);
+            this.stageVAt = DeviceAddresses.of(stageV);
             this.qDec = arena.take(decodeBytes);
             this.outDec = arena.take(decodeBytes);
             this.partAcc = arena.take(4L * partialCap * paddedHeads * headDim);
@@ -172,19 +172,6 @@ public final class KittyCache implements AutoCloseable {
         long pageIds = 2 * budgetBytes / Math.min(memory.keyPageBytes(), memory.valuePageBytes()) + 16;
         return (4L << 20) + 16 * jobs + 4L * 16 * (maxBatch + maxRows) + 8L * (2L * maxRows + stageRows)
                 + 4L * (scratchPages + maxRows) + 8 * pageIds;
-    }
-
-    /** The device address behind a JCuda pointer (the job descriptors hold raw addresses). */
-    public static long address(CUdeviceptr p) {
-        try {
-            Method np = jcuda.NativePointerObject.class.getDeclaredMethod("getNativePointer");
-            Method off = Pointer.class.getDeclaredMethod("getByteOffset");
-            np.setAccessible(true);
-            off.setAccessible(true);
-            return (long) np.invoke(p) + (long) off.invoke(p);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot read a device address from JCuda's pointer", e);
-        }
     }
 
     // ------------------------------------------------------------------------------------

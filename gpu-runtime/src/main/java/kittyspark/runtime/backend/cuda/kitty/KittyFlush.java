@@ -14,22 +14,19 @@ public final class KittyFlush {
     private KittyFlush() {
     }
 
-    /** Key pages held by a stream of {@code length} tokens after its flush. */
+    /** Key pages held by a stream of {@code length} tokens after its flush (kvquant's rule). */
     public static int keyPages(QuantConfig c, long length) {
-        long first = Math.min(c.sink(), length);
-        return (int) ((length - first) / c.pageSize());
+        return c.keyPages(length);
     }
 
-    /** Value pages held by a stream of {@code length} tokens after its flush. */
+    /** Value pages held by a stream of {@code length} tokens after its flush (kvquant's rule). */
     public static int valuePages(QuantConfig c, long length) {
-        long first = Math.min(c.sink(), length);
-        long windowStart = Math.max(first, length - c.valueWindow());
-        return (int) ((windowStart - first) / c.pageSize());
+        return c.valuePages(length);
     }
 
     /** First token of page i (keys and values alike). */
     public static long pageStart(QuantConfig c, int page) {
-        return c.sink() + (long) page * c.pageSize();
+        return c.pageStart(page);
     }
 
     /**

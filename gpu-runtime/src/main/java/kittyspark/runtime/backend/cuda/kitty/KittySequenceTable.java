@@ -43,12 +43,8 @@ public final class KittySequenceTable {
      * of a stream holding {@code length - 1} tokens.
      */
     public static int[] pagesRead(QuantConfig c, int length) {
-        int prev = length - 1;
-        int first = Math.min(c.sink(), prev);
-        int keyPages = (prev - first) / c.pageSize();
-        int windowStart = Math.max(first, prev - c.valueWindow());
-        int valuePages = Math.max(0, windowStart - first) / c.pageSize();
-        return new int[] {keyPages, valuePages};
+        // The pages made by the flush after the previous step (the stream was one token shorter).
+        return new int[] {c.keyPages(length - 1), c.valuePages(length - 1)};
     }
 
     /** Adds a sequence; the page ids are pool indices in token order. */

@@ -1,4 +1,4 @@
-package kittyspark.runtime.backend.cuda.gemm;
+package kittyspark.runtime.backend.cuda.driver;
 
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
