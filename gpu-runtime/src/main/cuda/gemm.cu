@@ -181,19 +181,20 @@ DECODE_ENTRY(4, 4)
 // ---------------------------------------------------------------------------------------------
 // Decode GEMV (M <= 16): weight streaming at copy bandwidth. One warp (one block) owns 8 output
 // columns over the whole of K, so no partial sums meet anywhere: one launch, a fixed summation
-// order. Its weight rows and x stream through a private ring of GEMV_STAGES stages of 128 k in
-// shared memory with cp.async (each lane copies and later reads back only its own 16-byte
-// pieces, so no barrier is needed), keeping GEMV_STAGES - 1 stages of loads in flight while the
-// current one goes through the tensor cores. W bypasses L1 (.cg: each byte is read once); x
+// order. Its weight rows and x stream through a private ring of stages of 128 k in shared
+// memory with cp.async (each lane copies and later reads back only its own 16-byte pieces, so
+// no barrier is needed), keeping all stages but one in flight while the current one goes
+// through the tensor cores. W bypasses L1 (.cg: each byte is read once); x
 // goes through it (.ca), where the warps of an SM share it. RH = 8 (M <= 8): rows 8..15 of the
 // mma tile are zeros, so x costs half. Each weight row's 64-byte run per chunk is read by one
 // quad of lanes, whole 32-byte sectors.
 // grid: ceil(N / 8), block: 32
 constexpr int GEMV_CHUNKS = 4;  // 32-wide k chunks per stage
 
+// W: L2 only, and the whole 128-byte line at once (its other half is this warp's next chunk).
 __device__ __forceinline__ void gemv_copy_cg(void* smem, const void* gmem) {
     unsigned s = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem) : "memory");
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16;\n" ::"r"(s), "l"(gmem) : "memory");
 }
 __device__ __forceinline__ void gemv_copy_ca(void* smem, const void* gmem) {
     unsigned s = (unsigned) __cvta_generic_to_shared(smem);
@@ -203,12 +204,13 @@ __device__ __forceinline__ void gemv_commit() { asm volatile("cp.async.commit_gr
 template <int N>
 __device__ __forceinline__ void gemv_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
-// Stages deep enough for ~14 KiB of weight loads in flight per warp, within 48 KiB of static
-// shared memory per block: each 16-byte piece per lane per chunk costs 2 KiB a stage.
+// As many stages as fit in 44 KiB of static shared memory per block (each 16-byte piece per
+// lane per chunk costs 2 KiB a stage): 11 for M <= 8, so ~20 KiB of weight loads per warp are
+// in flight, and 5 blocks of it per SM where there are enough columns.
 template <int RH, bool SPLIT>
 struct GemvShape {
     static constexpr int X = (RH / 8) * (SPLIT ? 2 : 1);  // x pieces per lane per chunk
-    static constexpr int STAGES = 1 + X <= 2 ? 8 : (1 + X <= 3 ? 6 : 4);
+    static constexpr int STAGES = (44 * 1024) / (GEMV_CHUNKS * 32 * 16 * (1 + X));
 };
 
 template <int RH, bool SPLIT>
@@ -226,10 +228,10 @@ __device__ void gemm_gemv(const __nv_bfloat16* __restrict__ ahi, const __nv_bflo
     const __nv_bfloat16* src[1 + X];
     src[0] = w + (long) min(n0 + g, N - 1) * K + q * 8;
     src[1] = ahi + (long) min(g, M - 1) * K + q * 8;
-    if (RH == 16) src[2] = ahi + (long) min(g + 8, M - 1) * K + q * 8;
-    if (SPLIT) {
+    if constexpr (RH == 16) src[2] = ahi + (long) min(g + 8, M - 1) * K + q * 8;
+    if constexpr (SPLIT) {
         src[1 + RH / 8] = alo + (long) min(g, M - 1) * K + q * 8;
-        if (RH == 16) src[4] = alo + (long) min(g + 8, M - 1) * K + q * 8;
+        if constexpr (RH == 16) src[4] = alo + (long) min(g + 8, M - 1) * K + q * 8;
     }
     int stages = (K + SK - 1) / SK;
     auto issue = [&](int s) {
@@ -261,11 +263,12 @@ __device__ void gemm_gemv(const __nv_bfloat16* __restrict__ ahi, const __nv_bflo
             if (s * SK + j * 32 < K) {
                 uint4 ub = ring[slot][j][0][lane];
                 uint4 ua = ring[slot][j][1][lane];
-                uint4 ua8 = RH == 16 ? ring[slot][j][2][lane] : zero;
+                uint4 ua8 = zero, la8 = zero;
+                if constexpr (RH == 16) ua8 = ring[slot][j][2][lane];
                 mma_chunk(acc, ua, ua8, ub);
-                if (SPLIT) {
+                if constexpr (SPLIT) {
                     uint4 la = ring[slot][j][1 + RH / 8][lane];
-                    uint4 la8 = RH == 16 ? ring[slot][j][X][lane] : zero;
+                    if constexpr (RH == 16) la8 = ring[slot][j][X][lane];
                     mma_chunk(acc, la, la8, ub);
                 }
             }

@@ -104,6 +104,28 @@ public final class GemmCheck implements Callable<Integer> {
         out.put("commit", commit());
         List<GemmShapes.Shape> shapes = GemmShapes.of(models);
         int maxM = ms.stream().mapToInt(Integer::intValue).max().orElse(1);
+        try {
+            runChecks(shapes, maxM);
+        } catch (RuntimeException e) {
+            // A driver error leaves the context unusable: record it, keep what was measured.
+            e.printStackTrace(System.out);
+            failures.add("aborted: " + e);
+        }
+        out.put("passed", passed).put("failed", failures.size());
+        out.putPOJO("failures", failures);
+        if (json != null) {
+            if (json.toAbsolutePath().getParent() != null) {
+                Files.createDirectories(json.toAbsolutePath().getParent());
+            }
+            Files.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            System.out.println("wrote " + json);
+        }
+        System.out.println(failures.isEmpty() ? "GemmCheck: ALL PASSED (" + passed + ")"
+                : "GemmCheck: " + failures.size() + " FAILED of " + (passed + failures.size()));
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    private void runChecks(List<GemmShapes.Shape> shapes, int maxM) {
         try (CudaContext ctx = new CudaContext(device); DeviceMemory mem = new DeviceMemory()) {
             Kernels k = new Kernels(ctx.stream());
             out.put("gpu", ctx.name());
@@ -131,18 +153,6 @@ public final class GemmCheck implements Callable<Integer> {
                 }
             }
         }
-        out.put("passed", passed).put("failed", failures.size());
-        out.putPOJO("failures", failures);
-        if (json != null) {
-            if (json.toAbsolutePath().getParent() != null) {
-                Files.createDirectories(json.toAbsolutePath().getParent());
-            }
-            Files.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
-            System.out.println("wrote " + json);
-        }
-        System.out.println(failures.isEmpty() ? "GemmCheck: ALL PASSED (" + passed + ")"
-                : "GemmCheck: " + failures.size() + " FAILED of " + (passed + failures.size()));
-        return failures.isEmpty() ? 0 : 1;
     }
 
     private void check(boolean ok, String what) {
