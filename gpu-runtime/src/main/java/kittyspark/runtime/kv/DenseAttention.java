@@ -3,7 +3,6 @@ package kittyspark.runtime.kv;
 import java.util.concurrent.ForkJoinTask;
 import java.util.stream.IntStream;
 
-import kittyspark.kvquant.ReferenceAttention;
 import kittyspark.runtime.checkpoint.KvGeometry;
 
 /** Causal softmax attention over full-precision keys and values, fp32, GQA-aware. */
@@ -21,6 +20,12 @@ public final class DenseAttention {
      * @param out    {@code [n][numHeads*headDim]}
      */
     public static void causal(KvGeometry g, float[] q, int n, float[] keys, float[] values, int length, float[] out) {
+        causal(g, q, n, keys, values, length, out, AttentionKernel.REFERENCE);
+    }
+
+    /** {@link #causal} with the given kernel for each head's rows. */
+    public static void causal(KvGeometry g, float[] q, int n, float[] keys, float[] values, int length, float[] out,
+                              AttentionKernel kernel) {
         int blocks = (n + ROW_BLOCK - 1) / ROW_BLOCK;
         int units = blocks * g.numHeads();
         // Long prefills split over heads and row blocks; they only go parallel inside a
@@ -32,14 +37,14 @@ public final class DenseAttention {
         work.forEach(u -> {
             int h = u % g.numHeads();
             int from = (u / g.numHeads()) * ROW_BLOCK;
-            rows(g, q, n, keys, values, length, out, h, from, Math.min(n, from + ROW_BLOCK));
+            rows(kernel, g, q, n, keys, values, length, out, h, from, Math.min(n, from + ROW_BLOCK));
         });
     }
 
-    private static void rows(KvGeometry g, float[] q, int n, float[] keys, float[] values, int length, float[] out,
+    private static void rows(AttentionKernel kernel, KvGeometry g, float[] q, int n, float[] keys, float[] values, int length, float[] out,
                              int h, int rowFrom, int rowTo) {
         int hd = g.headDim();
-        ReferenceAttention.causalRows(keys, (h / g.groupSize()) * hd, g.kvWidth(), values, length, hd,
+        kernel.causalRows(keys, (h / g.groupSize()) * hd, g.kvWidth(), values, length, hd,
                 q, h * hd, g.qWidth(), 1, n, rowFrom, rowTo, out);
     }
 }

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import kittyspark.runtime.backend.cpu.CpuBackend;
+import kittyspark.runtime.backend.cpu.CpuKernels;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
 import kittyspark.runtime.engine.GenerationResult;
@@ -23,7 +25,9 @@ import picocli.CommandLine.Option;
 /**
  * Generation throughput of the engine at several batch sizes, side by side in one run: B
  * random prompts of a fixed length submitted at once, each sampling up to N tokens. Tokens
- * are counted as generated (a sequence that samples EOS stops early).
+ * are counted as generated (a sequence that samples EOS stops early). With several CPU kernel
+ * sets ({@code --cpu-kernels scalar,vector}) one engine per set is opened and their runs
+ * alternate at each batch size, so a busy machine slows them alike and the ratio stays fair.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure generation throughput (prefill and decode tokens/s) at several batch sizes; prints and writes JSON.")
@@ -45,33 +49,94 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "1", description = "Untimed warm-up runs per batch size (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--repeat", defaultValue = "1",
+            description = "Timed runs per batch size and kernel set; the one with the median wall time is kept (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--cpu-kernels", split = ",", paramLabel = "SET",
+            description = "CPU kernel sets to compare (auto, vector, scalar), e.g. scalar,vector. Default: the one "
+                    + CpuKernels.PROPERTY + " names (auto).")
+    List<String> cpuKernels;
+
     @Option(names = "--output", paramLabel = "FILE", description = "Write the figures as JSON here.")
     Path output;
 
     @Override
     public Integer call() throws Exception {
+        if (repeat < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--repeat must be >= 1 and --warmup >= 0");
+        }
         int maxBatch = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
+        List<String> sets = cpuKernels == null || cpuKernels.isEmpty() || !model.device.equals("cpu")
+                ? java.util.Collections.singletonList(null) : cpuKernels;
         ObjectNode out = JSON.createObjectNode();
         ArrayNode rows = out.putArray("runs");
-        try (GenerationEngine engine = GenerationEngine.open(model.engineOptions(maxBatch))) {
-            out.put("model", engine.modelName());
-            out.put("device", engine.backend().device());
+        List<GenerationEngine> engines = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        try {
+            for (String set : sets) {
+                GenerationEngine e = openWith(set, maxBatch);
+                engines.add(e);
+                names.add(e.backend() instanceof CpuBackend cpu ? cpu.kernels().name() : e.backend().device());
+            }
+            GenerationEngine first = engines.get(0);
+            out.put("model", first.modelName());
+            out.put("device", first.backend().device());
             out.put("kv", model.kvSettings().describe());
             out.put("prompt_tokens", promptTokens);
             out.put("new_tokens", newTokens);
             out.put("cpu_threads", Runtime.getRuntime().availableProcessors());
-            System.out.printf(Locale.ROOT, "%s on %s, kv %s, prompt %d, %d new tokens%n", engine.modelName(),
-                    engine.backend().device(), model.kvSettings().describe(), promptTokens, newTokens);
-            System.out.printf(Locale.ROOT, "%6s %12s %14s %14s %12s%n", "batch", "wall s", "gen tok/s", "decode tok/s", "prefill tok/s");
+            out.put("repeat", repeat);
+            System.out.printf(Locale.ROOT, "%s on %s, kv %s, prompt %d, %d new tokens%n", first.modelName(),
+                    first.backend().device(), model.kvSettings().describe(), promptTokens, newTokens);
+            System.out.printf(Locale.ROOT, "%-12s %6s %10s %12s %14s %14s%n", "kernels", "batch", "wall s", "gen tok/s",
+                    "decode tok/s", "prefill tok/s");
+            ObjectNode ratios = JSON.createObjectNode();
             for (int b : batches) {
-                for (int w = 0; w < warmup; w++) {
-                    run(engine, b, 1000 + w);
+                List<ObjectNode> atThisBatch = new ArrayList<>();
+                for (int i = 0; i < engines.size(); i++) {
+                    for (int w = 0; w < warmup; w++) {
+                        run(engines.get(i), b, 1000 + w);
+                    }
                 }
-                ObjectNode r = run(engine, b, 0);
-                rows.add(r);
-                System.out.printf(Locale.ROOT, "%6d %12.2f %14.1f %14.1f %12.1f%n", b, r.get("wall_s").asDouble(),
-                        r.get("gen_tok_per_s").asDouble(), r.get("decode_tok_per_s").asDouble(),
-                        r.get("prefill_tok_per_s").asDouble());
+                List<List<ObjectNode>> timed = new ArrayList<>();
+                engines.forEach(e -> timed.add(new ArrayList<>()));
+                for (int k = 0; k < repeat; k++) {
+                    for (int i = 0; i < engines.size(); i++) {
+                        timed.get(i).add(run(engines.get(i), b, 0));
+                    }
+                }
+                for (int i = 0; i < engines.size(); i++) {
+                    ObjectNode r = median(timed.get(i));
+                    if (sets.get(i) != null) {
+                        r.put("kernels", names.get(i));
+                    }
+                    rows.add(r);
+                    atThisBatch.add(r);
+                    System.out.printf(Locale.ROOT, "%-12s %6d %10.2f %12.1f %14.1f %14.1f%n", names.get(i), b,
+                            r.get("wall_s").asDouble(), r.get("gen_tok_per_s").asDouble(),
+                            r.get("decode_tok_per_s").asDouble(), r.get("prefill_tok_per_s").asDouble());
+                }
+                if (engines.size() > 1) {
+                    ObjectNode ratio = ratios.putObject(String.valueOf(b));
+                    for (String key : List.of("gen_tok_per_s", "decode_tok_per_s", "prefill_tok_per_s")) {
+                        double base = atThisBatch.get(0).get(key).asDouble();
+                        double last = atThisBatch.get(atThisBatch.size() - 1).get(key).asDouble();
+                        ratio.put(key, last / base);
+                    }
+                    System.out.printf(Locale.ROOT, "%-12s %6d %10s %11.2fx %13.2fx %13.2fx%n",
+                            names.get(names.size() - 1) + "/" + names.get(0), b, "",
+                            ratio.get("gen_tok_per_s").asDouble(), ratio.get("decode_tok_per_s").asDouble(),
+                            ratio.get("prefill_tok_per_s").asDouble());
+                }
+            }
+            if (engines.size() > 1) {
+                out.put("ratio_of", names.get(names.size() - 1) + " / " + names.get(0));
+                out.set("ratio_by_batch", ratios);
+            }
+        } finally {
+            for (GenerationEngine e : engines) {
+                e.close();
             }
         }
         if (output != null) {
@@ -79,6 +144,30 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.println("-> " + output);
         }
         return 0;
+    }
+
+    /** An engine whose CPU backend runs kernel set {@code set} (null: as configured). */
+    private GenerationEngine openWith(String set, int maxBatch) {
+        if (set == null) {
+            return GenerationEngine.open(model.engineOptions(maxBatch));
+        }
+        String before = System.getProperty(CpuKernels.PROPERTY);
+        System.setProperty(CpuKernels.PROPERTY, set);
+        try {
+            return GenerationEngine.open(model.engineOptions(maxBatch));
+        } finally {
+            if (before == null) {
+                System.clearProperty(CpuKernels.PROPERTY);
+            } else {
+                System.setProperty(CpuKernels.PROPERTY, before);
+            }
+        }
+    }
+
+    private static ObjectNode median(List<ObjectNode> runs) {
+        List<ObjectNode> sorted = new ArrayList<>(runs);
+        sorted.sort(java.util.Comparator.comparingDouble(r -> r.get("wall_s").asDouble()));
+        return sorted.get(sorted.size() / 2);
     }
 
     private ObjectNode run(GenerationEngine engine, int batch, long seed) throws Exception {

@@ -11,17 +11,31 @@ import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvCache;
 import kittyspark.runtime.kv.KvCaches;
 import kittyspark.runtime.kv.KvSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The pure-Java reference backend: fp32 arithmetic on the mapped weights, on its own threads. */
+/**
+ * The pure-Java backend: fp32 arithmetic on the mapped weights, on its own threads, with SIMD
+ * kernels where the JVM has the Vector API (see {@link CpuKernels}).
+ */
 public final class CpuBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
     private final ModelConfig config;
     private final WorkerPool pool;
+    private final CpuKernels kernels;
     private final Transformer transformer;
 
+    /** With the kernels {@link CpuKernels#PROPERTY} names (default: vector where available). */
     public CpuBackend(Checkpoint checkpoint, int threads) {
+        this(checkpoint, threads, CpuKernels.fromSystemProperty());
+    }
+
+    public CpuBackend(Checkpoint checkpoint, int threads, CpuKernels kernels) {
         this.config = checkpoint.config();
         this.pool = new WorkerPool(threads);
-        this.transformer = new Transformer(ModelWeights.from(checkpoint), pool);
+        this.kernels = kernels;
+        this.transformer = new Transformer(ModelWeights.from(checkpoint, kernels), pool);
+        LOG.info("cpu backend: {} kernels, {} threads", kernels.name(), pool.threads());
     }
 
     @Override
@@ -38,9 +52,13 @@ public final class CpuBackend implements Backend {
         return pool.threads();
     }
 
+    public CpuKernels kernels() {
+        return kernels;
+    }
+
     @Override
     public SequenceState newSequence(KvSettings kv) {
-        return new CpuSequence(KvCaches.create(kv, config.kvGeometry()));
+        return new CpuSequence(KvCaches.create(kv, config.kvGeometry(), kernels.attention()));
     }
 
     /** A sequence over a cache the caller made (e.g. one that records what it is given). */
