@@ -6,11 +6,13 @@ import kittyspark.runtime.checkpoint.WeightTensor;
 import kittyspark.runtime.kv.AttentionKernel;
 
 /**
- * The arithmetic the CPU forward pass runs on: matrix products over the mapped weights,
- * RMSNorm's sum of squares and attention over the KV caches. Two sets compute the same
- * functions: {@code vector} on {@code jdk.incubator.vector} (SIMD, fp32 accumulation in
- * lanes, so sums are reordered: results agree with {@code scalar} within float rounding), and
- * {@code scalar}, plain Java, for JVMs started without the incubator module.
+ * The arithmetic that dominates the CPU forward pass: matrix products over the weights and
+ * attention over the KV caches. Two sets give the same bits: {@code scalar}, plain Java, and
+ * {@code vector} on {@code jdk.incubator.vector}, whose lanes run the scalar code's own
+ * accumulation chains side by side (several weight rows, or channels, at once) with the same
+ * non-fused multiply and add, so every sum is taken in the scalar order. Switching sets never
+ * changes a logit, a greedy completion or a quantized page. RMSNorm, RoPE and SiLU are linear
+ * in the row width, a small share of a step, and stay scalar.
  */
 public interface CpuKernels {
     /** System property choosing the set: {@code auto} (default), {@code vector} or {@code scalar}. */
@@ -21,9 +23,6 @@ public interface CpuKernels {
     String name();
 
     MatMul matMul(WeightTensor weight);
-
-    /** {@code sum x[off+i]^2} for i < len, in fp32. */
-    float sumOfSquares(float[] x, int off, int len);
 
     AttentionKernel attention();
 

@@ -23,17 +23,17 @@ public record ModelWeights(ModelConfig config, WeightTensor embedding, List<Laye
             RmsNorm qNorm = null;
             RmsNorm kNorm = null;
             if (c.architecture().qkNorm()) {
-                qNorm = norm(ckpt, p + "self_attn.q_norm.weight", c.headDim(), c, k);
-                kNorm = norm(ckpt, p + "self_attn.k_norm.weight", c.headDim(), c, k);
+                qNorm = norm(ckpt, p + "self_attn.q_norm.weight", c.headDim(), c);
+                kNorm = norm(ckpt, p + "self_attn.k_norm.weight", c.headDim(), c);
             }
             layers.add(new LayerWeights(
-                    norm(ckpt, p + "input_layernorm.weight", c.hiddenSize(), c, k),
+                    norm(ckpt, p + "input_layernorm.weight", c.hiddenSize(), c),
                     linear(ckpt, p + "self_attn.q_proj", q, hidden, c.attentionBias(), k),
                     linear(ckpt, p + "self_attn.k_proj", kv, hidden, c.attentionBias(), k),
                     linear(ckpt, p + "self_attn.v_proj", kv, hidden, c.attentionBias(), k),
                     linear(ckpt, p + "self_attn.o_proj", hidden, q, c.attentionBias(), k),
                     qNorm, kNorm,
-                    norm(ckpt, p + "post_attention_layernorm.weight", c.hiddenSize(), c, k),
+                    norm(ckpt, p + "post_attention_layernorm.weight", c.hiddenSize(), c),
                     linear(ckpt, p + "mlp.gate_proj", c.intermediateSize(), hidden, false, k),
                     linear(ckpt, p + "mlp.up_proj", c.intermediateSize(), hidden, false, k),
                     linear(ckpt, p + "mlp.down_proj", hidden, c.intermediateSize(), false, k)));
@@ -45,11 +45,11 @@ public record ModelWeights(ModelConfig config, WeightTensor embedding, List<Laye
             ckpt.tensor("lm_head.weight"); // fails naming the missing tensor
         }
         return new ModelWeights(c, embed, List.copyOf(layers),
-                norm(ckpt, "model.norm.weight", c.hiddenSize(), c, k), new Linear(head, null, k));
+                norm(ckpt, "model.norm.weight", c.hiddenSize(), c), new Linear(head, null, k));
     }
 
-    private static RmsNorm norm(Checkpoint ckpt, String name, int dim, ModelConfig c, CpuKernels k) {
-        return new RmsNorm(ckpt.tensor(name).expectShape(dim).toFloats(), c.rmsNormEps(), k);
+    private static RmsNorm norm(Checkpoint ckpt, String name, int dim, ModelConfig c) {
+        return new RmsNorm(ckpt.tensor(name).expectShape(dim).toFloats(), c.rmsNormEps());
     }
 
     private static Linear linear(Checkpoint ckpt, String prefix, long out, long in, boolean bias, CpuKernels k) {

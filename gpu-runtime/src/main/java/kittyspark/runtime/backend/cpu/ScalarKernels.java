@@ -21,15 +21,6 @@ final class ScalarKernels implements CpuKernels {
     }
 
     @Override
-    public float sumOfSquares(float[] x, int off, int len) {
-        float ss = 0f;
-        for (int i = 0; i < len; i++) {
-            ss += x[off + i] * x[off + i];
-        }
-        return ss;
-    }
-
-    @Override
     public AttentionKernel attention() {
         return AttentionKernel.REFERENCE;
     }

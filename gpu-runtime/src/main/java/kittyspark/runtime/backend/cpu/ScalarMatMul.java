@@ -3,13 +3,17 @@ package kittyspark.runtime.backend.cpu;
 import kittyspark.runtime.checkpoint.WeightTensor;
 
 /**
- * The portable matrix product: four weight rows decoded to fp32 at a time and reused for
- * every input row, scalar dot products with several sums in flight (the JIT keeps fp order).
+ * The portable matrix product, and the definition of every output's arithmetic: four weight
+ * rows decoded to fp32 at a time and reused for every input row. An output of a full block of
+ * four rows sums its even-indexed products in one chain and its odd-indexed ones in another,
+ * in index order, and adds the two; the rows of a last partial block use four chains. Products
+ * are rounded before they are added (Java never fuses them), so the SIMD kernels can run the
+ * same chains in lanes and give the same bits.
  */
-final class ScalarMatMul implements MatMul {
+public final class ScalarMatMul implements MatMul {
     private final WeightTensor weight;
 
-    ScalarMatMul(WeightTensor weight) {
+    public ScalarMatMul(WeightTensor weight) {
         this.weight = weight;
     }
 

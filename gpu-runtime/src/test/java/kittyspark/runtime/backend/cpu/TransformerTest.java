@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Invariants of the forward pass, on random tiny Qwen3 and Llama 3.1 checkpoints. */
 class TransformerTest {
@@ -24,12 +25,16 @@ class TransformerTest {
     static Path tmp;
     static CpuBackend qwen;
     static CpuBackend llama;
+    static Path qwenDir;
+    static Path llamaDir;
     static final KvSettings FP = KvSettings.parse("fp16");
 
     @BeforeAll
     static void load() throws Exception {
-        qwen = new CpuBackend(Checkpoint.open(TinyCheckpoint.write(tmp.resolve("qwen"), true, 7)), 2);
-        llama = new CpuBackend(Checkpoint.open(TinyCheckpoint.write(tmp.resolve("llama"), false, 8)), 2);
+        qwenDir = TinyCheckpoint.write(tmp.resolve("qwen"), true, 7);
+        llamaDir = TinyCheckpoint.write(tmp.resolve("llama"), false, 8);
+        qwen = new CpuBackend(Checkpoint.open(qwenDir), 2);
+        llama = new CpuBackend(Checkpoint.open(llamaDir), 2);
     }
 
     @AfterAll
@@ -91,5 +96,29 @@ class TransformerTest {
         float[] chunked = b.forward(List.of(new ForwardInput(s, java.util.Arrays.copyOfRange(toks, 17, 30), false))).get(0);
         assertArrayEquals(whole, chunked, 1e-4f);
         assertEquals(30, s.length());
+    }
+
+    @ParameterizedTest(name = "qwen3={0}")
+    @ValueSource(booleans = {true, false})
+    void vectorAndScalarKernelsGiveBitIdenticalLogits(boolean q) {
+        CpuBackend b = backend(q);
+        assertTrue(b.kernels().name().startsWith("vector-"), "these tests run the SIMD kernels: " + b.kernels().name());
+        int[] toks = tokens(40, 6);
+        try (CpuBackend s = new CpuBackend(Checkpoint.open(q ? qwenDir : llamaDir), 2, CpuKernels.select("scalar"))) {
+            for (CpuBackend x : List.of(b, s)) {
+                assertEquals(x == b, x.kernels().name().startsWith("vector-"));
+            }
+            assertArrayEquals(prefillThenDecode(s, toks), prefillThenDecode(b, toks));
+        }
+    }
+
+    /** All logits of a 39-token prefill followed by the logits of one decode step. */
+    private static float[] prefillThenDecode(CpuBackend b, int[] toks) {
+        SequenceState seq = b.newSequence(FP);
+        float[] prefill = b.forward(List.of(new ForwardInput(seq, java.util.Arrays.copyOf(toks, toks.length - 1), true))).get(0);
+        float[] decode = b.forward(List.of(new ForwardInput(seq, new int[] {toks[toks.length - 1]}, false))).get(0);
+        float[] both = java.util.Arrays.copyOf(prefill, prefill.length + decode.length);
+        System.arraycopy(decode, 0, both, prefill.length, decode.length);
+        return both;
     }
 }

@@ -1,21 +1,23 @@
 package kittyspark.runtime.backend.cpu.simd;
 
 import jdk.incubator.vector.FloatVector;
+import kittyspark.kvquant.ReferenceAttention;
 import kittyspark.runtime.kv.AttentionKernel;
 
 import static kittyspark.runtime.backend.cpu.simd.Lanes.F;
-import static jdk.incubator.vector.VectorOperators.ADD;
+import static kittyspark.runtime.backend.cpu.simd.Lanes.F4;
 import static kittyspark.runtime.backend.cpu.simd.Lanes.L;
 
 /**
- * Causal attention on SIMD registers: query-key dot products across the head dimension, four
- * keys at a time; the value sum with one register per run of L channels, over every visible
- * token. Softmax itself stays scalar ({@code Math.exp}, as the reference), so what differs
- * from the reference is only the order of the sums and fused multiply-adds.
+ * Causal attention on SIMD registers, bit for bit {@link ReferenceAttention}: a query-key dot
+ * product's four partial sums (channels 0, 1, 2, 3 mod 4) are the four lanes of a 128-bit
+ * register, four keys in flight; the value sum holds L channels per register, each summing its
+ * tokens in order. Softmax (max, {@code Math.exp}, the sum) is the reference's scalar code.
  */
 final class VectorAttention implements AttentionKernel {
     static final VectorAttention INSTANCE = new VectorAttention();
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {
+            new float[0], new float[16]});
 
     private VectorAttention() {
     }
@@ -28,74 +30,85 @@ final class VectorAttention implements AttentionKernel {
         if (s[0].length < length) {
             s[0] = new float[length];
         }
-        float[] p = s[0];
-        int body = headDim - headDim % L;
+        float[] scores = s[0];
+        float[] lanes = s[1];
         for (int i = rowFrom; i < rowTo; i++) {
             int visible = length - n + i + 1;
             for (int g = 0; g < heads; g++) {
                 int qo = qOff + i * qStride + g * headDim;
-                float max = scores(keys, kvOff, kvStride, visible, headDim, body, q, qo, scale, p);
+                float max = scores(keys, kvOff, kvStride, visible, headDim, q, qo, scale, scores, lanes);
                 float sum = 0f;
                 for (int t = 0; t < visible; t++) {
-                    p[t] = (float) Math.exp(p[t] - max);
-                    sum += p[t];
+                    scores[t] = (float) Math.exp(scores[t] - max);
+                    sum += scores[t];
                 }
                 float inv = 1f / sum;
                 for (int t = 0; t < visible; t++) {
-                    p[t] *= inv;
+                    scores[t] *= inv;
                 }
-                weightedValues(values, kvOff, kvStride, visible, headDim, body, p, out, qo);
+                weightedValues(values, kvOff, kvStride, visible, headDim, scores, out, qo);
             }
         }
     }
 
-    /** {@code p[t] = q . k_t * scale} for t < visible; returns the largest. */
-    private static float scores(float[] keys, int kvOff, int kvStride, int visible, int headDim, int body,
-                                float[] q, int qo, float scale, float[] p) {
+    /** {@code scores[t] = dot(q, k_t) * scale} for t < visible, as the reference sums it; returns the largest. */
+    private static float scores(float[] keys, int kvOff, int kvStride, int visible, int headDim,
+                                float[] q, int qo, float scale, float[] scores, float[] lanes) {
+        int body = headDim - headDim % 4;
         float max = Float.NEGATIVE_INFINITY;
-        FloatVector z = FloatVector.zero(F);
         int t = 0;
         for (; t + 4 <= visible; t += 4) {
             int k0 = kvOff + t * kvStride, k1 = k0 + kvStride, k2 = k1 + kvStride, k3 = k2 + kvStride;
-            FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-            for (int d = 0; d < body; d += L) {
-                FloatVector u = FloatVector.fromArray(F, q, qo + d);
-                a0 = FloatVector.fromArray(F, keys, k0 + d).fma(u, a0);
-                a1 = FloatVector.fromArray(F, keys, k1 + d).fma(u, a1);
-                a2 = FloatVector.fromArray(F, keys, k2 + d).fma(u, a2);
-                a3 = FloatVector.fromArray(F, keys, k3 + d).fma(u, a3);
+            FloatVector a0 = FloatVector.zero(F4), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < body; d += 4) {
+                FloatVector u = FloatVector.fromArray(F4, q, qo + d);
+                a0 = a0.add(u.mul(FloatVector.fromArray(F4, keys, k0 + d)));
+                a1 = a1.add(u.mul(FloatVector.fromArray(F4, keys, k1 + d)));
+                a2 = a2.add(u.mul(FloatVector.fromArray(F4, keys, k2 + d)));
+                a3 = a3.add(u.mul(FloatVector.fromArray(F4, keys, k3 + d)));
             }
-            float s0 = (a0.reduceLanes(ADD) + tail(q, qo, keys, k0, body, headDim)) * scale;
-            float s1 = (a1.reduceLanes(ADD) + tail(q, qo, keys, k1, body, headDim)) * scale;
-            float s2 = (a2.reduceLanes(ADD) + tail(q, qo, keys, k2, body, headDim)) * scale;
-            float s3 = (a3.reduceLanes(ADD) + tail(q, qo, keys, k3, body, headDim)) * scale;
-            p[t] = s0;
-            p[t + 1] = s1;
-            p[t + 2] = s2;
-            p[t + 3] = s3;
-            max = Math.max(max, Math.max(Math.max(s0, s1), Math.max(s2, s3)));
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, 4);
+            a2.intoArray(lanes, 8);
+            a3.intoArray(lanes, 12);
+            for (int j = 0; j < 4; j++) {
+                float v = finishDot(lanes, 4 * j, q, qo, keys, kvOff + (t + j) * kvStride, body, headDim) * scale;
+                scores[t + j] = v;
+                max = Math.max(max, v);
+            }
         }
         for (; t < visible; t++) {
             int k0 = kvOff + t * kvStride;
-            FloatVector a0 = z;
-            for (int d = 0; d < body; d += L) {
-                a0 = FloatVector.fromArray(F, keys, k0 + d).fma(FloatVector.fromArray(F, q, qo + d), a0);
+            FloatVector a0 = FloatVector.zero(F4);
+            for (int d = 0; d < body; d += 4) {
+                a0 = a0.add(FloatVector.fromArray(F4, q, qo + d).mul(FloatVector.fromArray(F4, keys, k0 + d)));
             }
-            float v = (a0.reduceLanes(ADD) + tail(q, qo, keys, k0, body, headDim)) * scale;
-            p[t] = v;
+            a0.intoArray(lanes, 0);
+            float v = finishDot(lanes, 0, q, qo, keys, k0, body, headDim) * scale;
+            scores[t] = v;
             max = Math.max(max, v);
         }
         return max;
     }
 
-    /** {@code out[oo + d] = sum_t p[t] * v_t[d]}. */
-    private static void weightedValues(float[] values, int kvOff, int kvStride, int visible, int headDim, int body,
+    /** The reference dot's end: leftover channels into the first sum, then {@code (s0 + s1) + (s2 + s3)}. */
+    private static float finishDot(float[] lanes, int at, float[] q, int qo, float[] k, int ko, int body, int headDim) {
+        float s0 = lanes[at];
+        for (int d = body; d < headDim; d++) {
+            s0 += q[qo + d] * k[ko + d];
+        }
+        return (s0 + lanes[at + 1]) + (lanes[at + 2] + lanes[at + 3]);
+    }
+
+    /** {@code out[oo + d] = sum over t, in order, of p[t] * v_t[d]}. */
+    private static void weightedValues(float[] values, int kvOff, int kvStride, int visible, int headDim,
                                        float[] p, float[] out, int oo) {
+        int body = headDim - headDim % L;
         for (int d = 0; d < body; d += L) {
             FloatVector acc = FloatVector.zero(F);
             int vo = kvOff + d;
             for (int t = 0; t < visible; t++, vo += kvStride) {
-                acc = FloatVector.fromArray(F, values, vo).fma(FloatVector.broadcast(F, p[t]), acc);
+                acc = acc.add(FloatVector.fromArray(F, values, vo).mul(p[t]));
             }
             acc.intoArray(out, oo + d);
         }
@@ -106,13 +119,5 @@ final class VectorAttention implements AttentionKernel {
             }
             out[oo + d] = acc;
         }
-    }
-
-    private static float tail(float[] q, int qo, float[] k, int ko, int body, int headDim) {
-        float t = 0f;
-        for (int d = body; d < headDim; d++) {
-            t += q[qo + d] * k[ko + d];
-        }
-        return t;
     }
 }
