@@ -8,6 +8,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.kv.AttentionKernel;
 import kittyspark.runtime.kv.KvCache;
 import kittyspark.runtime.kv.KvCaches;
 import kittyspark.runtime.kv.KvSettings;
@@ -23,6 +24,7 @@ public final class CpuBackend implements Backend {
     private final ModelConfig config;
     private final WorkerPool pool;
     private final CpuKernels kernels;
+    private final AttentionKernel attention;
     private final Transformer transformer;
 
     /** With the kernels {@link CpuKernels#PROPERTY} names (default: vector where available). */
@@ -34,6 +36,7 @@ public final class CpuBackend implements Backend {
         this.config = checkpoint.config();
         this.pool = new WorkerPool(threads);
         this.kernels = kernels;
+        this.attention = new PooledAttention(kernels.attention(), pool);
         this.transformer = new Transformer(ModelWeights.from(checkpoint, kernels), pool);
         LOG.info("cpu backend: {} kernels, {} threads", kernels.name(), pool.threads());
     }
@@ -58,7 +61,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public SequenceState newSequence(KvSettings kv) {
-        return new CpuSequence(KvCaches.create(kv, config.kvGeometry(), kernels.attention()));
+        return new CpuSequence(KvCaches.create(kv, config.kvGeometry(), attention));
     }
 
     /** A sequence over a cache the caller made (e.g. one that records what it is given). */

@@ -141,4 +141,20 @@ class CpuKernelsTest {
             assertArrayEquals(expected, got, "headDim " + headDim);
         }
     }
+
+    @Test
+    void attentionSplitOverThreadsGivesTheSameBitsAsOneCall() {
+        int headDim = 64, heads = 3, length = 300, n = 200;
+        float[] keys = random(length * headDim, 4);
+        float[] values = random(length * headDim, 5);
+        float[] q = random(n * heads * headDim, 6);
+        float[] one = new float[q.length];
+        float[] split = new float[q.length];
+        vector.attention().causalRows(keys, 0, headDim, values, length, headDim, q, 0, heads * headDim, heads, n, 0, n, one);
+        try (WorkerPool pool = new WorkerPool(3)) {
+            new PooledAttention(vector.attention(), pool)
+                    .causalRows(keys, 0, headDim, values, length, headDim, q, 0, heads * headDim, heads, n, 0, n, split);
+        }
+        assertArrayEquals(one, split);
+    }
 }
