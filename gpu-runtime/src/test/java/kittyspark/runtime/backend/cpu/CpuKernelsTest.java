@@ -122,13 +122,12 @@ class CpuKernelsTest {
         assertArrayEquals(whole, split);
     }
 
-    @Test
-    void vectorAttentionGivesTheReferenceBits() {
+    @ParameterizedTest(name = "{0} query rows of {1} heads")
+    @org.junit.jupiter.params.provider.CsvSource({"5, 3", "1, 1", "1, 3", "2, 1"})
+    void vectorAttentionGivesTheReferenceBits(int n, int heads) {
         AttentionKernel v = vector.attention();
         for (int headDim : new int[] {20, 64, 70}) {
-            int heads = 3;
             int length = 37;
-            int n = 5;
             int kvStride = 2 * headDim; // two KV heads interleaved; attend over the second
             int qStride = heads * headDim + 4;
             float[] keys = random(length * kvStride, 1);

@@ -2,6 +2,7 @@ package kittyspark.runtime.backend.cpu.simd;
 
 import kittyspark.runtime.backend.cpu.CpuKernels;
 import kittyspark.runtime.backend.cpu.MatMul;
+import kittyspark.runtime.backend.cpu.ScalarMatMul;
 import kittyspark.runtime.checkpoint.WeightTensor;
 import kittyspark.runtime.kv.AttentionKernel;
 
@@ -30,7 +31,8 @@ public final class VectorKernels implements CpuKernels {
 
     @Override
     public MatMul matMul(WeightTensor weight) {
-        return new VectorMatMul(weight);
+        // The lanes hold pairs of elements; an odd row length (no real model has one) stays scalar.
+        return weight.cols() % 2 == 0 ? new VectorMatMul(weight) : new ScalarMatMul(weight);
     }
 
     @Override

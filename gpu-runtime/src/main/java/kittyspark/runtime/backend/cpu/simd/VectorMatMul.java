@@ -24,13 +24,18 @@ import static kittyspark.runtime.backend.cpu.simd.Lanes.L;
  * elements {@code 2p} (low half) and {@code 2p+1} (high half), widened in registers by a shift
  * and a mask; f16 and f32 as fp32 (f16 widened exactly at load, so twice its bytes). Rows past
  * the last whole block of L that lies within whole blocks of four go through the scalar code.
+ * Each output ends as {@code even + odd}, the scalar code's last step.
  *
  * <p>One input row (decoding one sequence) runs four row blocks at a time; a batch runs tiles
  * of four input rows per block, the block's weights reused from cache for every tile.
  */
 final class VectorMatMul implements MatMul {
-    /** Multiply-adds that make one thread's share worth a hand-over to another thread. */
-    private static final long MIN_MACS_PER_CHUNK = 1L << 17;
+    /**
+     * Multiply-adds that make one thread's share worth a hand-over to another thread: waking a
+     * pool thread costs tens of microseconds, about what a million of these take, so a decode
+     * step's small products run on the calling thread and only the large ones are split.
+     */
+    private static final long MIN_MACS_PER_CHUNK = 1L << 20;
 
     private final ScalarMatMul rest;
     private final int in;
@@ -42,10 +47,12 @@ final class VectorMatMul implements MatMul {
     private final int[] packed;
     /** fp32, {@code [(block * pairs + p) * 2L + j]} element 2p, {@code + L} element 2p+1; or null. */
     private final float[] wide;
-    /** Element {@code in - 1} of every row when {@code in} is odd (the even chain's last term), else null. */
-    private final float[] lastColumn;
 
+    /** @param weight with an even row length ({@link VectorKernels} sends odd ones to the scalar code) */
     VectorMatMul(WeightTensor weight) {
+        if (weight.cols() % 2 != 0) {
+            throw new IllegalArgumentException(weight.name() + ": the SIMD product needs an even row length, got " + weight.cols());
+        }
         this.rest = new ScalarMatMul(weight);
         this.in = weight.cols();
         this.out = weight.rows();
@@ -54,7 +61,6 @@ final class VectorMatMul implements MatMul {
         boolean bf16 = weight.dtype() == DType.BF16;
         this.packed = bf16 ? new int[vectorRows * pairs] : null;
         this.wide = bf16 ? null : new float[vectorRows * pairs * 2];
-        this.lastColumn = in % 2 == 1 ? new float[vectorRows] : null;
         float[] row = new float[in];
         for (int o = 0; o < vectorRows; o++) {
             int block = o / L;
@@ -71,10 +77,6 @@ final class VectorMatMul implements MatMul {
                     wide[(block * pairs + p) * 2 * L + j] = row[2 * p];
                     wide[(block * pairs + p) * 2 * L + L + j] = row[2 * p + 1];
                 }
-            }
-            if (lastColumn != null) {
-                weight.readRow(o, row, 0);
-                lastColumn[o] = row[in - 1];
             }
         }
     }
@@ -151,10 +153,10 @@ final class VectorMatMul implements MatMul {
             e3 = e3.add(evenOf(v3).mul(xe));
             d3 = d3.add(oddOf(v3).mul(xo));
         }
-        finish(e0, d0, x, 0, y, 0, b);
-        finish(e1, d1, x, 0, y, 0, b + 1);
-        finish(e2, d2, x, 0, y, 0, b + 2);
-        finish(e3, d3, x, 0, y, 0, b + 3);
+        e0.add(d0).intoArray(y, b * L);
+        e1.add(d1).intoArray(y, (b + 1) * L);
+        e2.add(d2).intoArray(y, (b + 2) * L);
+        e3.add(d3).intoArray(y, (b + 3) * L);
     }
 
     private void oneRowFourBlocksWide(float[] x, float[] y, int b) {
@@ -175,10 +177,10 @@ final class VectorMatMul implements MatMul {
             e3 = e3.add(FloatVector.fromArray(F, wide, w3 + at).mul(xe));
             d3 = d3.add(FloatVector.fromArray(F, wide, w3 + at + L).mul(xo));
         }
-        finish(e0, d0, x, 0, y, 0, b);
-        finish(e1, d1, x, 0, y, 0, b + 1);
-        finish(e2, d2, x, 0, y, 0, b + 2);
-        finish(e3, d3, x, 0, y, 0, b + 3);
+        e0.add(d0).intoArray(y, b * L);
+        e1.add(d1).intoArray(y, (b + 1) * L);
+        e2.add(d2).intoArray(y, (b + 2) * L);
+        e3.add(d3).intoArray(y, (b + 3) * L);
     }
 
     /** Input rows r..r+3 against block b: the block's weights are read once for the four. */
@@ -201,10 +203,10 @@ final class VectorMatMul implements MatMul {
             e3 = e3.add(we.mul(x[x3 + i]));
             d3 = d3.add(wo.mul(x[x3 + i + 1]));
         }
-        finish(e0, d0, x, x0, y, r * out, b);
-        finish(e1, d1, x, x1, y, (r + 1) * out, b);
-        finish(e2, d2, x, x2, y, (r + 2) * out, b);
-        finish(e3, d3, x, x3, y, (r + 3) * out, b);
+        e0.add(d0).intoArray(y, r * out + b * L);
+        e1.add(d1).intoArray(y, (r + 1) * out + b * L);
+        e2.add(d2).intoArray(y, (r + 2) * out + b * L);
+        e3.add(d3).intoArray(y, (r + 3) * out + b * L);
     }
 
     private void fourRowsWide(float[] x, int r, float[] y, int b) {
@@ -225,10 +227,10 @@ final class VectorMatMul implements MatMul {
             e3 = e3.add(we.mul(x[x3 + i]));
             d3 = d3.add(wo.mul(x[x3 + i + 1]));
         }
-        finish(e0, d0, x, x0, y, r * out, b);
-        finish(e1, d1, x, x1, y, (r + 1) * out, b);
-        finish(e2, d2, x, x2, y, (r + 2) * out, b);
-        finish(e3, d3, x, x3, y, (r + 3) * out, b);
+        e0.add(d0).intoArray(y, r * out + b * L);
+        e1.add(d1).intoArray(y, (r + 1) * out + b * L);
+        e2.add(d2).intoArray(y, (r + 2) * out + b * L);
+        e3.add(d3).intoArray(y, (r + 3) * out + b * L);
     }
 
     /** One input row against one block (the rows a batch has past its last tile of four). */
@@ -250,18 +252,7 @@ final class VectorMatMul implements MatMul {
                 d = d.add(FloatVector.fromArray(F, wide, wb + p * 2 * L + L).mul(x[xo + 2 * p + 1]));
             }
         }
-        finish(e, d, x, xo, y, r * out, b);
-    }
-
-    /**
-     * The scalar code's last step for block b: an odd row length adds its last product to the
-     * even chain, then {@code y = even + odd}.
-     */
-    private void finish(FloatVector even, FloatVector odd, float[] x, int xo, float[] y, int yo, int b) {
-        if (lastColumn != null) {
-            even = even.add(FloatVector.fromArray(F, lastColumn, b * L).mul(x[xo + in - 1]));
-        }
-        even.add(odd).intoArray(y, yo + b * L);
+        e.add(d).intoArray(y, r * out + b * L);
     }
 
     /** The even element of each lane's pair: a bf16 is the top half of an fp32. */
