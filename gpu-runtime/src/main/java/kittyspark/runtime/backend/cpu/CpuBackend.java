@@ -5,6 +5,8 @@ import java.util.List;
 
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
+import kittyspark.runtime.backend.SampleSpec;
+import kittyspark.runtime.backend.SampledToken;
 import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.checkpoint.ModelConfig;
@@ -12,6 +14,7 @@ import kittyspark.runtime.kv.AttentionKernel;
 import kittyspark.runtime.kv.KvCache;
 import kittyspark.runtime.kv.KvCaches;
 import kittyspark.runtime.kv.KvSettings;
+import kittyspark.runtime.sampling.LogitMath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +82,29 @@ public final class CpuBackend implements Backend {
             parts.add(new Transformer.Part(s.cache, in.tokens(), in.allLogits()));
         }
         return List.of(transformer.forward(parts));
+    }
+
+    /**
+     * As the default, but the inputs' tokens are picked on the backend's threads: sampling a
+     * large vocabulary (sort, softmax in double) is a real share of a batched decode step, and
+     * each input's sampler owns its random stream, so the picks do not depend on the split.
+     */
+    @Override
+    public List<SampledToken> forwardAndSample(List<ForwardInput> batch, List<SampleSpec> samples) {
+        List<float[]> logits = forward(batch);
+        int vocab = config.vocabSize();
+        SampledToken[] out = new SampledToken[batch.size()];
+        pool.forRange(batch.size(), 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                SampleSpec s = samples.get(i);
+                if (s != null) {
+                    float[] row = logits.get(i);
+                    int token = s.hostSampler().next(row, 0, vocab);
+                    out[i] = new SampledToken(token, LogitMath.logProb(row, 0, vocab, token));
+                }
+            }
+        });
+        return java.util.Arrays.asList(out);
     }
 
     @Override

@@ -112,6 +112,32 @@ class TransformerTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void tokensSampledOnTheBackendsThreadsAreThoseOfOneThreadSamplingInTurn() {
+        CpuBackend b = qwen;
+        int batch = 9;
+        List<ForwardInput> in = new ArrayList<>();
+        List<ForwardInput> again = new ArrayList<>();
+        List<kittyspark.runtime.backend.SampleSpec> specs = new ArrayList<>();
+        List<kittyspark.runtime.sampling.Sampler> mine = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            int[] t = tokens(7 + i, 20 + i);
+            in.add(new ForwardInput(b.newSequence(FP), t, false));
+            again.add(new ForwardInput(b.newSequence(FP), t, false));
+            kittyspark.runtime.sampling.SamplingParams p = new kittyspark.runtime.sampling.SamplingParams(4, 1.0, 0, 0.9, 100 + i, List.of());
+            specs.add(new kittyspark.runtime.backend.SampleSpec(p, 0, new kittyspark.runtime.sampling.Sampler(p)));
+            mine.add(new kittyspark.runtime.sampling.Sampler(p));
+        }
+        List<kittyspark.runtime.backend.SampledToken> picked = b.forwardAndSample(in, specs);
+        List<float[]> logits = b.forward(again);
+        int vocab = b.config().vocabSize();
+        for (int i = 0; i < batch; i++) {
+            int expected = mine.get(i).next(logits.get(i), 0, vocab);
+            assertEquals(expected, picked.get(i).token(), "input " + i);
+            assertEquals(kittyspark.runtime.sampling.LogitMath.logProb(logits.get(i), 0, vocab, expected), picked.get(i).logprob(), 0.0);
+        }
+    }
+
     /** All logits of a 39-token prefill followed by the logits of one decode step. */
     private static float[] prefillThenDecode(CpuBackend b, int[] toks) {
         SequenceState seq = b.newSequence(FP);
