@@ -10,8 +10,9 @@ import static kittyspark.runtime.backend.cpu.simd.Lanes.L;
 /**
  * Causal attention on SIMD registers, bit for bit {@link ReferenceAttention}: a query-key dot
  * product's four partial sums (channels 0, 1, 2, 3 mod 4) sit in four lanes, L/4 keys to a
- * register (the keys regrouped once per call so those lanes load contiguously, or gathered when
- * a call has too few query rows to repay the regrouping); the value sum
+ * register (the keys regrouped once per call, for all its query rows and the heads that share
+ * them, so those lanes load contiguously: the JDK 17 gather checks its indexes in plain Java);
+ * the value sum
  * holds L channels per register, each summing its tokens in order.
  * Softmax (max, {@code Math.exp}, the sum) is the reference's scalar code. Only the preferred
  * register width is used: a second width in the same JVM makes the JIT's calls into the
@@ -19,8 +20,6 @@ import static kittyspark.runtime.backend.cpu.simd.Lanes.L;
  */
 final class VectorAttention implements AttentionKernel {
     static final VectorAttention INSTANCE = new VectorAttention();
-    /** Query rows x heads of one call from which the keys are regrouped rather than gathered. */
-    static final int REGROUP_MIN_QUERIES = 2;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private VectorAttention() {
@@ -32,14 +31,12 @@ final class VectorAttention implements AttentionKernel {
         float scale = (float) (1.0 / Math.sqrt(headDim));
         Scratch s = SCRATCH.get();
         float[] scores = s.scores(length);
-        // Regrouping costs a pass over the keys: worth it when several query rows and heads share it.
-        float[] kp = (rowTo - rowFrom) * heads >= REGROUP_MIN_QUERIES ? groupKeys(keys, kvOff, kvStride, length, headDim / 4, s) : null;
+        float[] kp = groupKeys(keys, kvOff, kvStride, length, headDim / 4, s);
         for (int i = rowFrom; i < rowTo; i++) {
             int visible = length - n + i + 1;
             for (int g = 0; g < heads; g++) {
                 int qo = qOff + i * qStride + g * headDim;
-                float max = kp != null ? scores(keys, kvOff, kvStride, kp, visible, headDim, q, qo, scale, scores, s)
-                        : gatheredScores(keys, kvOff, kvStride, visible, headDim, q, qo, scale, scores, s);
+                float max = scores(keys, kvOff, kvStride, kp, visible, headDim, q, qo, scale, scores, s);
                 float sum = 0f;
                 for (int t = 0; t < visible; t++) {
                     scores[t] = (float) Math.exp(scores[t] - max);
@@ -128,60 +125,6 @@ final class VectorAttention implements AttentionKernel {
         return max;
     }
 
-    /**
-     * {@link #scores} for a call with few query rows (decoding), where regrouping the keys would
-     * cost more than it saves: each register gathers its L/4 keys' runs straight from the cache.
-     */
-    private static float gatheredScores(float[] keys, int kvOff, int kvStride, int visible, int headDim,
-                                        float[] q, int qo, float scale, float[] scores, Scratch s) {
-        int per = L / 4;
-        int body = headDim - headDim % 4;
-        int runs = body / 4;
-        float[] qrep = s.qrep(runs * L);
-        repeatRuns(q, qo, runs, qrep);
-        int[] idx = s.idx;
-        for (int j = 0; j < per; j++) {
-            for (int m = 0; m < 4; m++) {
-                idx[4 * j + m] = j * kvStride + m;
-            }
-        }
-        float[] lanes = s.lanes;
-        float max = Float.NEGATIVE_INFINITY;
-        int groups = visible / per;
-        int g = 0;
-        for (; g + 4 <= groups; g += 4) {
-            int k0 = kvOff + g * per * kvStride, k1 = k0 + per * kvStride, k2 = k1 + per * kvStride, k3 = k2 + per * kvStride;
-            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (int c = 0; c < runs; c++) {
-                FloatVector u = FloatVector.fromArray(F, qrep, c * L);
-                a0 = a0.add(u.mul(FloatVector.fromArray(F, keys, k0 + 4 * c, idx, 0)));
-                a1 = a1.add(u.mul(FloatVector.fromArray(F, keys, k1 + 4 * c, idx, 0)));
-                a2 = a2.add(u.mul(FloatVector.fromArray(F, keys, k2 + 4 * c, idx, 0)));
-                a3 = a3.add(u.mul(FloatVector.fromArray(F, keys, k3 + 4 * c, idx, 0)));
-            }
-            a0.intoArray(lanes, 0);
-            a1.intoArray(lanes, L);
-            a2.intoArray(lanes, 2 * L);
-            a3.intoArray(lanes, 3 * L);
-            max = finishGroups(lanes, 4 * per, g * per, q, qo, keys, kvOff, kvStride, body, headDim, scale, scores, max);
-        }
-        for (; g < groups; g++) {
-            int k0 = kvOff + g * per * kvStride;
-            FloatVector a0 = FloatVector.zero(F);
-            for (int c = 0; c < runs; c++) {
-                a0 = a0.add(FloatVector.fromArray(F, qrep, c * L).mul(FloatVector.fromArray(F, keys, k0 + 4 * c, idx, 0)));
-            }
-            a0.intoArray(lanes, 0);
-            max = finishGroups(lanes, per, g * per, q, qo, keys, kvOff, kvStride, body, headDim, scale, scores, max);
-        }
-        for (int t = groups * per; t < visible; t++) {
-            float v = dot(q, qo, keys, kvOff + t * kvStride, headDim) * scale;
-            scores[t] = v;
-            max = Math.max(max, v);
-        }
-        return max;
-    }
-
     /** q's runs of four channels, each repeated L/4 times: {@code qrep[c * L + 4j + m] = q[qo + 4c + m]}. */
     private static void repeatRuns(float[] q, int qo, int runs, float[] qrep) {
         int per = L / 4;
@@ -255,7 +198,6 @@ final class VectorAttention implements AttentionKernel {
     /** Per-thread buffers. */
     private static final class Scratch {
         final float[] lanes = new float[4 * L];
-        final int[] idx = new int[L];
         private float[] scores = new float[0];
         private float[] qrep = new float[0];
         private float[] keyGroups = new float[0];
