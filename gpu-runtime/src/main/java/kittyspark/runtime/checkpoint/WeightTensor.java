@@ -65,6 +65,19 @@ public final class WeightTensor {
         return chunks.stream().map(b -> b.duplicate().order(ByteOrder.LITTLE_ENDIAN)).toList();
     }
 
+    /**
+     * The mapped bytes holding row {@code r} (shared, little-endian: read with absolute offsets
+     * only); the row starts at {@link #rowByteOffset}. For kernels that widen in registers.
+     */
+    public ByteBuffer rowBuffer(int r) {
+        return chunks.get(r / rowsPerChunk);
+    }
+
+    /** Where row {@code r} starts in {@link #rowBuffer}. */
+    public int rowByteOffset(int r) {
+        return (r % rowsPerChunk) * cols * dtype.bytes();
+    }
+
     /** Decodes row {@code r} to fp32 into {@code dst[off .. off+cols)}. */
     public void readRow(int r, float[] dst, int off) {
         ByteBuffer b = chunks.get(r / rowsPerChunk);

@@ -10,9 +10,15 @@ public final class FullPrecisionKvCache implements KvCache {
     private final float[][] keys;
     private final float[][] values;
     private final int[] lengths;
+    private final AttentionKernel kernel;
 
     public FullPrecisionKvCache(KvGeometry geometry) {
+        this(geometry, AttentionKernel.REFERENCE);
+    }
+
+    public FullPrecisionKvCache(KvGeometry geometry, AttentionKernel kernel) {
         this.g = geometry;
+        this.kernel = kernel;
         this.keys = new float[g.numLayers()][0];
         this.values = new float[g.numLayers()][0];
         this.lengths = new int[g.numLayers()];
@@ -44,7 +50,7 @@ public final class FullPrecisionKvCache implements KvCache {
 
     @Override
     public void attend(int layer, float[] q, int n, float[] out) {
-        DenseAttention.causal(g, q, n, keys[layer], values[layer], lengths[layer], out);
+        DenseAttention.causal(g, q, n, keys[layer], values[layer], lengths[layer], out, kernel);
     }
 
     @Override

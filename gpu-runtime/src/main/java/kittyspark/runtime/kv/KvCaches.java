@@ -8,9 +8,14 @@ public final class KvCaches {
     }
 
     public static KvCache create(KvSettings settings, KvGeometry geometry) {
+        return create(settings, geometry, AttentionKernel.REFERENCE);
+    }
+
+    /** A cache whose attention runs on {@code kernel} (a backend's own, e.g. SIMD). */
+    public static KvCache create(KvSettings settings, KvGeometry geometry, AttentionKernel kernel) {
         return switch (settings.mode()) {
-            case FP16 -> new FullPrecisionKvCache(geometry);
-            case KIVI, KITTY -> new QuantizedKvCache(settings, geometry);
+            case FP16 -> new FullPrecisionKvCache(geometry, kernel);
+            case KIVI, KITTY -> new QuantizedKvCache(settings, geometry, kernel);
         };
     }
 }

@@ -3,7 +3,6 @@ package kittyspark.runtime.kv;
 import kittyspark.kvquant.Fp16;
 import kittyspark.kvquant.QuantConfig;
 import kittyspark.kvquant.QuantizedKvStream;
-import kittyspark.kvquant.ReferenceAttention;
 import kittyspark.runtime.checkpoint.KvGeometry;
 
 /**
@@ -15,9 +14,15 @@ import kittyspark.runtime.checkpoint.KvGeometry;
 public final class QuantizedKvCache implements KvCache {
     private final KvGeometry g;
     private final QuantizedKvStream[][] streams;
+    private final AttentionKernel kernel;
 
     public QuantizedKvCache(KvSettings settings, KvGeometry geometry) {
+        this(settings, geometry, AttentionKernel.REFERENCE);
+    }
+
+    public QuantizedKvCache(KvSettings settings, KvGeometry geometry, AttentionKernel kernel) {
         this.g = geometry;
+        this.kernel = kernel;
         QuantConfig config = settings.quantConfig();
         this.streams = new QuantizedKvStream[g.numLayers()][g.numKvHeads()];
         for (int l = 0; l < g.numLayers(); l++) {
@@ -65,7 +70,7 @@ public final class QuantizedKvCache implements KvCache {
         for (int h = 0; h < g.numKvHeads(); h++) {
             QuantizedKvStream s = streams[layer][h];
             int qOff = h * group * g.headDim();
-            ReferenceAttention.causal(s.keys(), s.values(), s.length(), g.headDim(), q, qOff, g.qWidth(), group, n, out);
+            kernel.causalRows(s.keys(), 0, g.headDim(), s.values(), s.length(), g.headDim(), q, qOff, g.qWidth(), group, n, 0, n, out);
         }
         for (int h = 0; h < g.numKvHeads(); h++) {
             streams[layer][h].flush();

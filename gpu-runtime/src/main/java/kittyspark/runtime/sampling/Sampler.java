@@ -22,11 +22,7 @@ public final class Sampler {
             return LogitMath.argmax(logits, off, vocab);
         }
         // Candidates sorted by logit, best first; top-k and top-p cut the tail.
-        Integer[] order = new Integer[vocab];
-        for (int i = 0; i < vocab; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> Float.compare(logits[off + b], logits[off + a]));
+        int[] order = byLogitDescending(logits, off, vocab);
         int keep = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
         double invT = 1.0 / params.temperature();
         double max = logits[off + order[0]] * invT;
@@ -60,5 +56,49 @@ public final class Sampler {
             }
         }
         return order[keep - 1];
+    }
+
+    /**
+     * Token ids by logit, best first, equal logits in id order: the order a stable sort by
+     * {@code Float.compare} (descending) gives, found with four stable byte passes of a radix
+     * sort instead of a comparison sort of boxed ids (sampling a token is once per token, and
+     * a large vocabulary made the sort cost more than the model step).
+     */
+    static int[] byLogitDescending(float[] logits, int off, int vocab) {
+        int[] keys = new int[vocab];
+        int[] ids = new int[vocab];
+        for (int i = 0; i < vocab; i++) {
+            int bits = Float.floatToIntBits(logits[off + i]);
+            int ascending = bits ^ ((bits >> 31) & 0x7fffffff); // signed order = Float.compare order
+            keys[i] = ~ascending ^ Integer.MIN_VALUE;          // unsigned order = descending
+            ids[i] = i;
+        }
+        int[] keys2 = new int[vocab];
+        int[] ids2 = new int[vocab];
+        int[] start = new int[257];
+        for (int shift = 0; shift < 32; shift += 8) {
+            Arrays.fill(start, 0);
+            for (int i = 0; i < vocab; i++) {
+                start[((keys[i] >>> shift) & 0xff) + 1]++;
+            }
+            if (start[((keys[0] >>> shift) & 0xff) + 1] == vocab) {
+                continue; // every key has this byte: the pass would not move anything
+            }
+            for (int b = 0; b < 256; b++) {
+                start[b + 1] += start[b];
+            }
+            for (int i = 0; i < vocab; i++) {
+                int d = start[(keys[i] >>> shift) & 0xff]++;
+                keys2[d] = keys[i];
+                ids2[d] = ids[i];
+            }
+            int[] t = keys;
+            keys = keys2;
+            keys2 = t;
+            t = ids;
+            ids = ids2;
+            ids2 = t;
+        }
+        return ids;
     }
 }

@@ -60,6 +60,32 @@ class SamplerTest {
     }
 
     @Test
+    void candidatesAreOrderedAsAStableDescendingSortByFloatCompare() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
+        float[] special = {0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, Float.MIN_VALUE, -Float.MIN_VALUE};
+        for (int trial = 0; trial < 200; trial++) {
+            int vocab = 1 + rnd.nextInt(3000);
+            float[] logits = new float[vocab + 3];
+            for (int i = 0; i < logits.length; i++) {
+                int kind = rnd.nextInt(10);
+                // Ties (a few distinct values), special values and ordinary logits of both signs.
+                logits[i] = kind == 0 ? special[rnd.nextInt(special.length)]
+                        : kind < 4 ? rnd.nextInt(5) - 2f
+                        : (float) (rnd.nextGaussian() * 8);
+            }
+            Integer[] expected = new Integer[vocab];
+            for (int i = 0; i < vocab; i++) {
+                expected[i] = i;
+            }
+            java.util.Arrays.sort(expected, (a, b) -> Float.compare(logits[3 + b], logits[3 + a]));
+            int[] got = Sampler.byLogitDescending(logits, 3, vocab);
+            for (int i = 0; i < vocab; i++) {
+                assertEquals(expected[i], got[i], "trial " + trial + " rank " + i);
+            }
+        }
+    }
+
+    @Test
     void invalidParametersAreRejectedWithTheirName() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new SamplingParams(-1, 0, 0, 1, 0, null))
                 .getMessage().contains("max_new_tokens"));

@@ -4,16 +4,19 @@ import kittyspark.runtime.checkpoint.WeightTensor;
 
 /**
  * {@code y = x W^T (+ b)} with W as stored by Hugging Face ({@code [out][in]}), read straight
- * from the mapped bf16/f16/f32 weights and accumulated in fp32. Each weight row is decoded
- * once per call and reused for every input row, so a batch costs one pass over the weights.
+ * from the mapped bf16/f16/f32 weights and accumulated in fp32 by the backend's
+ * {@link MatMul}. Each weight block is widened once per call and reused for every input row,
+ * so a batch (or a whole prompt) costs one pass over the weights.
  */
 public final class Linear {
     private final WeightTensor weight;
     private final float[] bias;
+    private final MatMul mm;
 
-    public Linear(WeightTensor weight, float[] bias) {
+    public Linear(WeightTensor weight, float[] bias, CpuKernels kernels) {
         this.weight = weight;
         this.bias = bias;
+        this.mm = kernels.matMul(weight);
     }
 
     public int in() {
@@ -30,85 +33,22 @@ public final class Linear {
 
     /** @param x {@code [n][in]}; @param y {@code [n][out]}, overwritten */
     public void apply(WorkerPool pool, float[] x, int n, float[] y) {
-        int in = in();
         int out = out();
-        int blocks = (out + 3) / 4;
-        int grain = Math.max(1, 4096 / Math.max(1, n));
-        // Blocks of four weight rows sit at fixed indices, so each output is computed the same
-        // way whatever the batch size: a request's tokens do not depend on its neighbours.
-        pool.forRange(blocks, grain, (from, to) -> {
-            float[] w = new float[4 * in];
-            for (int b = from; b < to; b++) {
-                int o = 4 * b;
-                int rows = Math.min(4, out - o);
-                for (int j = 0; j < rows; j++) {
-                    weight.readRow(o + j, w, j * in);
-                }
-                if (rows == 4) {
-                    for (int r = 0; r < n; r++) {
-                        dot4(x, r * in, w, in, y, r * out + o);
-                    }
-                } else {
-                    for (int r = 0; r < n; r++) {
-                        for (int j = 0; j < rows; j++) {
-                            y[r * out + o + j] = dot(x, r * in, w, j * in, in);
-                        }
-                    }
-                }
-                if (bias != null) {
-                    for (int r = 0; r < n; r++) {
-                        for (int j = 0; j < rows; j++) {
-                            y[r * out + o + j] += bias[o + j];
-                        }
+        int block = mm.blockRows();
+        float[] xp = mm.prepare(x, n);
+        // Blocks sit at fixed row indices, so each output is computed the same way whatever the
+        // batch size or the split over threads.
+        pool.forRange((out + block - 1) / block, mm.grain(n), (from, to) -> {
+            int o0 = from * block;
+            int o1 = Math.min(out, to * block);
+            mm.rows(xp, n, y, o0, o1);
+            if (bias != null) {
+                for (int r = 0; r < n; r++) {
+                    for (int o = o0; o < o1; o++) {
+                        y[r * out + o] += bias[o];
                     }
                 }
             }
         });
-    }
-
-    /** Four outputs from one pass over x; two sums per output keep eight adds in flight. */
-    static void dot4(float[] x, int xo, float[] w, int len, float[] y, int yo) {
-        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, b0 = 0f, b1 = 0f, b2 = 0f, b3 = 0f;
-        int w1 = len, w2 = 2 * len, w3 = 3 * len;
-        int i = 0;
-        for (; i + 1 < len; i += 2) {
-            float x0 = x[xo + i];
-            float x1 = x[xo + i + 1];
-            a0 += x0 * w[i];
-            a1 += x0 * w[w1 + i];
-            a2 += x0 * w[w2 + i];
-            a3 += x0 * w[w3 + i];
-            b0 += x1 * w[i + 1];
-            b1 += x1 * w[w1 + i + 1];
-            b2 += x1 * w[w2 + i + 1];
-            b3 += x1 * w[w3 + i + 1];
-        }
-        if (i < len) {
-            float x0 = x[xo + i];
-            a0 += x0 * w[i];
-            a1 += x0 * w[w1 + i];
-            a2 += x0 * w[w2 + i];
-            a3 += x0 * w[w3 + i];
-        }
-        y[yo] = a0 + b0;
-        y[yo + 1] = a1 + b1;
-        y[yo + 2] = a2 + b2;
-        y[yo + 3] = a3 + b3;
-    }
-
-    /** One output; four independent sums so the CPU can overlap the adds (the JIT keeps fp order). */
-    static float dot(float[] x, int xo, float[] w, int wo, int len) {
-        float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-        int i = 0;
-        for (; i + 3 < len; i += 4) {
-            s0 += x[xo + i] * w[wo + i];
-            s1 += x[xo + i + 1] * w[wo + i + 1];
-            s2 += x[xo + i + 2] * w[wo + i + 2];
-            s3 += x[xo + i + 3] * w[wo + i + 3];
-        }
-        for (; i < len; i++) {
-            s0 += x[xo + i] * w[wo + i];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 }

@@ -11,7 +11,7 @@ import kittyspark.runtime.checkpoint.WeightTensor;
 public record ModelWeights(ModelConfig config, WeightTensor embedding, List<LayerWeights> layers,
                            RmsNorm finalNorm, Linear lmHead) {
 
-    public static ModelWeights from(Checkpoint ckpt) {
+    public static ModelWeights from(Checkpoint ckpt, CpuKernels k) {
         ModelConfig c = ckpt.config();
         long hidden = c.hiddenSize();
         long q = (long) c.numHeads() * c.headDim();
@@ -28,15 +28,15 @@ public record ModelWeights(ModelConfig config, WeightTensor embedding, List<Laye
             }
             layers.add(new LayerWeights(
                     norm(ckpt, p + "input_layernorm.weight", c.hiddenSize(), c),
-                    linear(ckpt, p + "self_attn.q_proj", q, hidden, c.attentionBias()),
-                    linear(ckpt, p + "self_attn.k_proj", kv, hidden, c.attentionBias()),
-                    linear(ckpt, p + "self_attn.v_proj", kv, hidden, c.attentionBias()),
-                    linear(ckpt, p + "self_attn.o_proj", hidden, q, c.attentionBias()),
+                    linear(ckpt, p + "self_attn.q_proj", q, hidden, c.attentionBias(), k),
+                    linear(ckpt, p + "self_attn.k_proj", kv, hidden, c.attentionBias(), k),
+                    linear(ckpt, p + "self_attn.v_proj", kv, hidden, c.attentionBias(), k),
+                    linear(ckpt, p + "self_attn.o_proj", hidden, q, c.attentionBias(), k),
                     qNorm, kNorm,
                     norm(ckpt, p + "post_attention_layernorm.weight", c.hiddenSize(), c),
-                    linear(ckpt, p + "mlp.gate_proj", c.intermediateSize(), hidden, false),
-                    linear(ckpt, p + "mlp.up_proj", c.intermediateSize(), hidden, false),
-                    linear(ckpt, p + "mlp.down_proj", hidden, c.intermediateSize(), false)));
+                    linear(ckpt, p + "mlp.gate_proj", c.intermediateSize(), hidden, false, k),
+                    linear(ckpt, p + "mlp.up_proj", c.intermediateSize(), hidden, false, k),
+                    linear(ckpt, p + "mlp.down_proj", hidden, c.intermediateSize(), false, k)));
         }
         // Tied checkpoints usually omit lm_head; some ship it anyway, and then it is the same data.
         WeightTensor head = c.tieWordEmbeddings() || !ckpt.has("lm_head.weight")
@@ -45,16 +45,16 @@ public record ModelWeights(ModelConfig config, WeightTensor embedding, List<Laye
             ckpt.tensor("lm_head.weight"); // fails naming the missing tensor
         }
         return new ModelWeights(c, embed, List.copyOf(layers),
-                norm(ckpt, "model.norm.weight", c.hiddenSize(), c), new Linear(head, null));
+                norm(ckpt, "model.norm.weight", c.hiddenSize(), c), new Linear(head, null, k));
     }
 
     private static RmsNorm norm(Checkpoint ckpt, String name, int dim, ModelConfig c) {
         return new RmsNorm(ckpt.tensor(name).expectShape(dim).toFloats(), c.rmsNormEps());
     }
 
-    private static Linear linear(Checkpoint ckpt, String prefix, long out, long in, boolean bias) {
+    private static Linear linear(Checkpoint ckpt, String prefix, long out, long in, boolean bias, CpuKernels k) {
         WeightTensor w = ckpt.tensor(prefix + ".weight").expectShape(out, in);
         float[] b = bias ? ckpt.tensor(prefix + ".bias").expectShape(out).toFloats() : null;
-        return new Linear(w, b);
+        return new Linear(w, b, k);
     }
 }

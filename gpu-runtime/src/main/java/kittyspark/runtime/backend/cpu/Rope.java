@@ -35,13 +35,29 @@ public final class Rope {
 
     /** Rotates every head of one row in place: {@code heads} vectors of headDim at {@code off}. */
     public void apply(float[] x, int off, int heads, int position) {
+        float[] cs = new float[headDim];
+        angles(position, cs);
+        rotate(x, off, heads, cs);
+    }
+
+    /** The rotation at {@code position}: cosines in {@code cs[0, d/2)}, sines in {@code cs[d/2, d)}. */
+    public void angles(int position, float[] cs) {
         int half = headDim / 2;
         for (int i = 0; i < half; i++) {
             float angle = (float) position * invFreq[i];
-            float cos = (float) Math.cos(angle);
-            float sin = (float) Math.sin(angle);
-            for (int h = 0; h < heads; h++) {
-                int b = off + h * headDim;
+            cs[i] = (float) Math.cos(angle);
+            cs[half + i] = (float) Math.sin(angle);
+        }
+    }
+
+    /** Rotates {@code heads} vectors of headDim at {@code off} by {@link #angles} {@code cs} (shared by q and k). */
+    public void rotate(float[] x, int off, int heads, float[] cs) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int b = off + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float cos = cs[i];
+                float sin = cs[half + i];
                 float x1 = x[b + i];
                 float x2 = x[b + i + half];
                 x[b + i] = x1 * cos - x2 * sin;

@@ -79,14 +79,14 @@ public final class Transformer {
             positionQk(lw, q, k, n, rowStart, startPos);
             attend(l, parts, rowStart, q, k, v, att, qw, kvw);
             lw.o().apply(pool, att, n, proj);
-            add(x, proj);
+            add(x, proj, n * hidden);
 
             normRows(lw.postAttentionNorm(), x, h, n, hidden);
             lw.gate().apply(pool, h, n, gate);
             lw.up().apply(pool, h, n, up);
-            siluGate(gate, up);
+            siluGate(gate, up, n * inter);
             lw.down().apply(pool, gate, n, proj);
-            add(x, proj);
+            add(x, proj, n * hidden);
         }
         return logits(parts, rowStart, x);
     }
@@ -101,6 +101,7 @@ public final class Transformer {
         int qw = c.numHeads() * hd;
         int kvw = c.numKvHeads() * hd;
         pool.forRange(n, 16, (from, to) -> {
+            float[] cs = new float[hd];
             int part = 0;
             for (int r = from; r < to; r++) {
                 while (rowStart[part + 1] <= r) {
@@ -111,8 +112,9 @@ public final class Transformer {
                     lw.qNorm().apply(q, r * qw, q, r * qw, c.numHeads());
                     lw.kNorm().apply(k, r * kvw, k, r * kvw, c.numKvHeads());
                 }
-                rope.apply(q, r * qw, c.numHeads(), pos);
-                rope.apply(k, r * kvw, c.numKvHeads(), pos);
+                rope.angles(pos, cs);
+                rope.rotate(q, r * qw, c.numHeads(), cs);
+                rope.rotate(k, r * kvw, c.numKvHeads(), cs);
             }
         });
     }
@@ -171,17 +173,24 @@ public final class Transformer {
         return s;
     }
 
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += y[i];
-        }
+    /** Elements per thread's share of an elementwise pass (a long prefill splits; a decode step does not). */
+    private static final int ELEMENTWISE_GRAIN = 1 << 15;
+
+    private void add(float[] x, float[] y, int len) {
+        pool.forRange(len, ELEMENTWISE_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                x[i] += y[i];
+            }
+        });
     }
 
     /** SwiGLU: gate = silu(gate) * up, in place. */
-    private static void siluGate(float[] gate, float[] up) {
-        for (int i = 0; i < gate.length; i++) {
-            float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+    private void siluGate(float[] gate, float[] up, int len) {
+        pool.forRange(len, ELEMENTWISE_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+        });
     }
 }
