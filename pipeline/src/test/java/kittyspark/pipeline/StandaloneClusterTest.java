@@ -161,7 +161,7 @@ class StandaloneClusterTest {
         String input = TestSpark.write(spark, TestSpark.goodRows(8), dir.resolve("in"));
         PipelineConfig cfg = TestSpark.config()
                 .withEngine(new PipelineConfig.EngineSettings("auto", 1, 16, 0, 2048))
-                .withRun(new PipelineConfig.RunSettings(4, 4, 1000, java.time.Duration.ofSeconds(5), false));
+                .withRun(new PipelineConfig.RunSettings(4, 4, 1000, java.time.Duration.ofSeconds(5), false, java.time.Duration.ofMinutes(10)));
 
         JobSummary summary = new GenerationPipeline(spark, cfg).run(input, dir.resolve("out").toString());
         System.out.println(summary.toText());
