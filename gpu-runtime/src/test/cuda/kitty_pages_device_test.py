@@ -149,14 +149,22 @@ def batched_quantize_on_device(kern, cp, rng):
 
 # ------------------------------------------------------------------------------------------------
 def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
+    """build_batch_host's arrays on the device."""
+    a, want = build_batch_host(rng, lengths, D, G, Hkv, S, B, W, R)
+    for k in ("q", "kpool", "vpool", "ktab", "vtab", "seqs", "fpk", "fpv"):
+        a[k] = cp.asarray(a[k])
+    return a, want
+
+
+def build_batch_host(rng, lengths, D, G, Hkv, S, B, W, R):
     """Random sequences laid out as the engine would hold them after the previous step's flush,
     the packed pages made by the numpy port at random page ids, stale garbage in unused ring
-    rows; plus the float64 reference output of each sequence."""
+    rows; plus the float64 reference output of each sequence (numpy arrays)."""
     kb, vb = ref.key_page_bytes(P, D, B), ref.value_page_bytes(P, D)
     slots = len(lengths)
     fpk = rng.standard_normal((slots, S + P, Hkv, D)).astype(np.float16) * 7   # garbage
     fpv = rng.standard_normal((slots, S + R, Hkv, D)).astype(np.float16) * 7
-    kpages, vpages, ktab, vtab, meta, refs = [], [], [], [], [], []
+    kpages, vpages, ktab, vtab, meta, refs, eff = [], [], [], [], [], [], []
     q = rng.standard_normal((len(lengths), Hkv * G, D)).astype(np.float32)
     for i, L in enumerate(lengths):
         keys = (rng.standard_normal((L, Hkv, D)) * np.where(np.arange(D) % 11 == 0, 5.0, 1.0)).astype(np.float16)
@@ -194,6 +202,7 @@ def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
                 if t >= S + n_v * P:
                     fpv[i, S + (t - S) % R] = vals[t]
         refs.append(ref.attention_reference(q[i], keff, veff, G))
+        eff.append((keff, veff))
     # shuffle page ids so the page tables matter
     kperm, vperm = rng.permutation(max(1, len(kpages))), rng.permutation(max(1, len(vpages)))
     kpool = np.zeros((max(1, len(kpages)), Hkv, kb), dtype=np.uint8)
@@ -204,28 +213,35 @@ def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
         vpool[vperm[j]] = pg
     ktab = [int(kperm[j]) for j in ktab] or [0]
     vtab = [int(vperm[j]) for j in vtab] or [0]
-    a = dict(D=D, G=G, Hkv=Hkv, S=S, B=B, R=R,
-             q=cp.asarray(q), kpool=cp.asarray(kpool), vpool=cp.asarray(vpool),
-             ktab=cp.asarray(np.array(ktab, dtype=np.int32)), vtab=cp.asarray(np.array(vtab, dtype=np.int32)),
-             seqs=cp.asarray(np.array(meta, dtype=np.int32).reshape(-1)), fpk=cp.asarray(fpk), fpv=cp.asarray(fpv))
+    a = dict(D=D, G=G, Hkv=Hkv, S=S, B=B, R=R, q=q, kpool=kpool, vpool=vpool,
+             ktab=np.array(ktab, dtype=np.int32), vtab=np.array(vtab, dtype=np.int32),
+             seqs=np.array(meta, dtype=np.int32).reshape(-1), fpk=fpk, fpv=fpv, eff=eff)
     return a, np.stack(refs)
+
+
+# D, G, Hkv, S, B, lengths, tiles_per_split choices (None: the planner's): lengths at every
+# boundary (1, S-1, S, S+1, S+P-1, S+P, S+P+1, ...), batches of different lengths, splits > 1
+ATTENTION_CASES = [
+    (64, 1, 2, 32, 16, [1, 31, 32, 33, 159, 160, 161, 289, 290, 700], [None, 1, 2]),
+    (64, 4, 2, 32, 16, [5, 160, 161, 417, 1000, 33], [None, 1, 3]),
+    (64, 8, 1, 32, 13, [40, 161, 300, 800], [None, 1]),             # f = 0.2: B not a multiple of 16
+    (64, 2, 2, 32, 32, [33, 290, 545], [None, 2]),                 # f = 0.5 at D = 64: a full boosted k-tile
+    (128, 1, 2, 32, 32, [1, 32, 33, 161, 290, 1200], [None, 1]),
+    (128, 4, 2, 32, 32, [2, 31, 159, 160, 161, 545, 2345], [None, 1, 2, 5]),
+    (128, 8, 2, 32, 32, [17, 160, 289, 1500], [None, 1, 4]),
+    (128, 4, 2, 0, 0, [1, 127, 128, 129, 256, 257, 1300], [None, 1, 3]),    # kivi: no sink, no boost
+    (128, 2, 3, 32, 32, [64, 3000], [None, 2]),
+    (128, 4, 1, 32, 64, [161, 700], [None, 1]),                    # f = 0.5: two boosted k-tiles
+    (128, 4, 2, 16, 13, [17, 300, 1000], [None, 2]),               # B = 13, sink 16
+    (128, 4, 1, 32, 48, [450], [1]),                               # B = 48: one and a half boosted k-tiles
+]
 
 
 def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("", "bulk")):
     ok = True
     rows = []
     W = 128
-    cases = [
-        # D, G, Hkv, S, B, lengths, tiles_per_split choices
-        (64, 1, 2, 32, 16, [1, 31, 32, 33, 159, 160, 161, 289, 290, 700], [None, 1, 2]),
-        (64, 4, 2, 32, 16, [5, 160, 161, 417, 1000, 33], [None, 1, 3]),
-        (64, 8, 1, 32, 13, [40, 161, 300, 800], [None, 1]),             # f = 0.2: B not a multiple of 16
-        (128, 1, 2, 32, 32, [1, 32, 33, 161, 290, 1200], [None, 1]),
-        (128, 4, 2, 32, 32, [2, 31, 159, 160, 161, 545, 2345], [None, 1, 2, 5]),
-        (128, 8, 2, 32, 32, [17, 160, 289, 1500], [None, 1, 4]),
-        (128, 4, 2, 0, 0, [1, 127, 128, 129, 256, 257, 1300], [None, 1, 3]),    # kivi: no sink, no boost
-        (128, 2, 3, 32, 32, [64, 3000], [None, 2]),
-    ]
+    cases = ATTENTION_CASES
     if quick:  # small subset for compute-sanitizer
         cases = [(64, 4, 1, 32, 16, [33, 161, 290], [2]), (128, 4, 1, 32, 32, [160, 300], [1])]
     for D, G, Hkv, S, B, lengths, tps_list in cases:
