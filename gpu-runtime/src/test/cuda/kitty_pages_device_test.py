@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Device test and benchmark of the Kitty page kernels (kitty_pages.ptx).
+"""Device test and benchmark of the Kitty page kernels (kitty_quantize.ptx, kitty_attention.ptx).
 
   python3 kitty_pages_device_test.py --cpu-only            # numpy parts only, no GPU
-  python3 kitty_pages_device_test.py --ptx kitty_pages.ptx --golden DIR [--out DIR] [--no-bench]
+  python3 kitty_pages_device_test.py [--ptx-dir DIR] [--golden DIR] [--variants i8,bulk] [--out DIR] [--no-bench]
+
+(DIR defaults: the PTX in gpu-runtime/src/main/resources/kittyspark/cuda, kvquant's golden pages.)
 
 1. quantize kernels on the four golden inputs: output bytes identical to the golden pages;
    then batched launches (many pages x kv heads, fp32 and fp16 sources, strided rows) against
@@ -48,14 +50,21 @@ def cpu_checks(golden_dir):
 
 # ------------------------------------------------------------------------------------------------
 class Kernels:
-    def __init__(self, cp, ptx):
+    def __init__(self, cp, *ptx):
         self.cp = cp
-        self.mod = cp.RawModule(path=ptx)
+        self.mods = [cp.RawModule(path=p) for p in ptx]
         self.fn = {}
 
     def get(self, name):
         if name not in self.fn:
-            self.fn[name] = self.mod.get_function(name)
+            for m in self.mods:
+                try:
+                    self.fn[name] = m.get_function(name)
+                    break
+                except Exception:  # noqa: BLE001 - not in this module
+                    continue
+            else:
+                raise KeyError(f"no kernel {name}")
         return self.fn[name]
 
     def quantize_keys(self, jobs, n_jobs, kv_heads, p, d, b, token_stride, head_stride, f16):
@@ -72,18 +81,32 @@ class Kernels:
                                       np.int32(head_stride)), shared_mem=smem)
 
     def attention(self, a, tps, max_splits, combine=True, variant=""):
-        """variant "" = cp.async pages (kitty_attention_*), "bulk" = TMA bulk pages (kitty_attention_bulk_*)."""
-        cp = self.cp
+        """variant "" = cp.async pages (kitty_attention_*), "bulk" = TMA bulk pages (kitty_attention_bulk_*),
+        "i8" = one warp per split, integer tensor cores (kitty_attention_i8_*)."""
         k = self.get(f"kitty_attention_{variant + '_' if variant else ''}d{a['D']}_g{a['G']}")
         batch = a["seqs"].shape[0] // 8
-        k((max_splits, a["Hkv"], batch), (128,),
+        threads, smem = (32, i8_shared_bytes(a["D"], a["G"], a["B"])) if variant == "i8" else (128, 0)
+        k((max_splits, a["Hkv"], batch), (threads,),
           (a["q"], a["kpool"], a["vpool"], a["ktab"], a["vtab"], a["seqs"], a["fpk"], a["fpv"], a["pacc"], a["pml"],
            np.int32(a["Hkv"]), np.int32(a["S"]), np.int32(a["R"]), np.int32(a["B"]), np.int32(tps),
-           np.int32(max_splits), np.float32(LOG2E / math.sqrt(a["D"]))))
+           np.int32(max_splits), np.float32(LOG2E / math.sqrt(a["D"]))), shared_mem=smem)
         if combine:
             self.get("kitty_attention_combine")((a["Hkv"] * a["G"], batch), (128,),
                                                 (a["pacc"], a["pml"], a["seqs"], a["out"], np.int32(a["D"]),
                                                  np.int32(a["S"]), np.int32(tps), np.int32(max_splits)))
+
+
+def i8_shared_bytes(D, G, B):
+    """kitty_attention_i8.cuh's i8_shared_bytes (KittyKernels.i8SharedBytes)."""
+    ncol = 8 * (3 if G == 8 else 2)
+    key_stride = ((D + 32 * (D // 64)) // 4 + 3) // 8 * 8 + 4
+    key_page = 32 * (D + B) + (D if B > 0 else 0) + 4 * D
+    key_stage = (max(key_page, 32 * (D + 32 * (-(-B // 32)))) + 15) // 16 * 16
+    value_stage = P * (D // 4) + 4 * P
+    return 2 * (key_stage + value_stage) + ncol * key_stride * 4 + max(ncol * 36 * 4, 4 * G * D, 512 * G) + 16
+
+
+RESIDENT = {"i8": 8, "bulk": 6, "": 6}  # blocks per SM the planner assumes (KittyCache asks the driver)
 
 
 def jobs_array(cp, pairs):
@@ -237,7 +260,7 @@ ATTENTION_CASES = [
 ]
 
 
-def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("", "bulk")):
+def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("i8", "bulk")):
     ok = True
     rows = []
     W = 128
@@ -249,7 +272,7 @@ def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("", "bul
         a, want = build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R)
         max_tiles = max(ref.num_tiles(n, S) for n in lengths)
         for tps, variant in [(x, v) for v in variants for x in tps_list]:
-            t = tps or ref.plan_tiles_per_split(lengths, Hkv, sm_count, S)
+            t = tps or ref.plan_tiles_per_split(lengths, Hkv, sm_count, S, RESIDENT[variant])
             ms = -(-max_tiles // t)
             a["pacc"] = cp.full((len(lengths), Hkv * G, ms, D), np.nan, dtype=cp.float32)
             a["pml"] = cp.full((len(lengths), Hkv * G, ms, 2), np.nan, dtype=cp.float32)
@@ -360,13 +383,13 @@ def synth_layer(cp, kern, batch, L, D, G, Hkv, S, B, W, R, rng_seed):
     return a, packed, fp_bytes, qtime, (n_k, n_v)
 
 
-def bench(kern, cp, sm_count, out_rows, variants):
+def bench(kern, cp, sm_count, out_rows, variants, batches=(1, 64, 256)):
     bw = copy_bandwidth(cp)
     print(f"bench device copy bandwidth (read + write): {bw / 1e12:.3f} TB/s")
     D, G, Hkv, W, L = 128, 4, 8, 128, 8192
     for mode, S, B in (("kitty", 32, 32), ("kivi", 0, 0)):
         R = 256
-        for batch in (1, 64):
+        for batch in batches:
             # enough layers that the timed loop does not live in the 50 MB L2
             layers = 24 if batch == 1 else 2
             lay = []
@@ -420,16 +443,17 @@ def bench(kern, cp, sm_count, out_rows, variants):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ptx")
     here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--ptx-dir", default=os.path.join(here, "../../main/resources/kittyspark/cuda"))
     ap.add_argument("--golden", default=os.path.join(here, "../../../../kvquant/src/test/resources/golden"))
     ap.add_argument("--out", default=None)
     ap.add_argument("--cpu-only", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
     ap.add_argument("--quick", action="store_true", help="golden pages and two small attention cases (sanitizer)")
-    ap.add_argument("--baseline-ptx", help="an earlier kitty_pages.ptx to benchmark beside this one (variant v1)")
+    ap.add_argument("--baseline-ptx", help="an earlier attention PTX to benchmark beside these (its cp.async kernel, as v1)")
     ap.add_argument("--profile", action="store_true", help="one batch-64 launch of each variant, for ncu")
-    ap.add_argument("--variants", default="plain,bulk", help="attention variants to check and time: plain, bulk")
+    ap.add_argument("--batches", default="1,64,256", help="batch sizes of the bandwidth benchmark")
+    ap.add_argument("--variants", default="i8,bulk", help="attention variants to check and time: i8, bulk, plain")
     args = ap.parse_args()
     ok = cpu_checks(args.golden)
     if args.cpu_only:
@@ -440,7 +464,7 @@ def main():
     props = cp.cuda.runtime.getDeviceProperties(dev.id)
     sm_count = props["multiProcessorCount"]
     print(f"device {props['name'].decode()} SMs={sm_count}")
-    kern = Kernels(cp, args.ptx)
+    kern = Kernels(cp, os.path.join(args.ptx_dir, "kitty_quantize.ptx"), os.path.join(args.ptx_dir, "kitty_attention.ptx"))
     if args.profile:
         a, _, _, _, _ = synth_layer(cp, kern, 64, 8192, 128, 4, 8, 32, 32, 128, 256, 5)
         tps = ref.plan_tiles_per_split([8192] * 64, 8, sm_count, 32)
@@ -448,7 +472,7 @@ def main():
         a["pacc"] = cp.empty((64, 32, ms_, 128), dtype=cp.float32)
         a["pml"] = cp.empty((64, 32, ms_, 2), dtype=cp.float32)
         a["out"] = cp.empty((64, 32, 128), dtype=cp.float32)
-        for variant in ("", "bulk"):
+        for variant in ("", "bulk", "i8"):
             kern.attention(a, tps, ms_, variant=variant)
         cp.cuda.Device().synchronize()
         print(f"profiled tps={tps} splits={ms_}")
@@ -466,7 +490,7 @@ def main():
         variants = [(v, kern, "" if v == "plain" else v) for v in chosen]
         if args.baseline_ptx:
             variants.insert(0, ("v1", Kernels(cp, args.baseline_ptx), ""))
-        bench(kern, cp, sm_count, rows, variants)
+        bench(kern, cp, sm_count, rows, variants, tuple(int(b) for b in args.batches.split(",")))
     if args.out:
         with open(os.path.join(args.out, f"kitty_bench_{'_'.join(chosen)}.json"), "w") as f:
             json.dump(dict(ok=bool(ok), attention=[dict(D=r[0], G=r[1], Hkv=r[2], S=r[3], B=r[4], tps=r[5],
