@@ -54,6 +54,7 @@ class Kernels:
         self.cp = cp
         self.mods = [cp.RawModule(path=p) for p in ptx]
         self.fn = {}
+        self.carveout_set = []
 
     def get(self, name):
         if name not in self.fn:
@@ -84,6 +85,12 @@ class Kernels:
         """variant "" = cp.async pages (kitty_attention_*), "bulk" = TMA bulk pages (kitty_attention_bulk_*),
         "i8" = one warp per split, integer tensor cores (kitty_attention_i8_*)."""
         k = self.get(f"kitty_attention_{variant + '_' if variant else ''}d{a['D']}_g{a['G']}")
+        if variant == "i8" and k not in self.carveout_set:
+            try:  # 8 blocks of 26 KB per SM need the largest shared-memory carveout (KittyCache asks the same)
+                k.preferred_shared_memory_carveout = 100
+            except Exception as e:  # noqa: BLE001 - an older CuPy: the driver's default carveout
+                print(f"note: could not set the i8 kernel's carveout ({e})")
+            self.carveout_set.append(k)
         batch = a["seqs"].shape[0] // 8
         threads, smem = (32, i8_shared_bytes(a["D"], a["G"], a["B"])) if variant == "i8" else (128, 0)
         k((max_splits, a["Hkv"], batch), (threads,),
