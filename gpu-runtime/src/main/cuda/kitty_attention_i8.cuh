@@ -167,20 +167,38 @@ __device__ __forceinline__ float i8_value(const int (&acc)[NT][4], int u, int h)
     return __fmaf_rn((float) l2, 16384.f, (float) (l0 + 128 * l1));
 }
 
-template <int G>
-__device__ __forceinline__ void i8_allmax(float (&v)[G]) {
+// G per-lane values reduced over the warp, transposed: each exchange of the first log2(G) halves
+// what a lane holds (it keeps half, sends half), the rest reduce one value; afterwards the lane
+// holds the total of value i8_head_of<G>(lane). 10 shuffles for G = 4 instead of 20.
+template <int G, bool MAX>
+__device__ __forceinline__ float i8_reduce_scatter(const float (&v)[G], int lane) {
+    float cur[G];
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
+    for (int g = 0; g < G; g++) cur[g] = v[g];
+    int w = 16;
 #pragma unroll
-        for (int g = 0; g < G; g++) v[g] = fmaxf(v[g], __shfl_xor_sync(0xffffffffu, v[g], o));
+    for (int n = G; n > 1; n >>= 1, w >>= 1) {
+        const bool upper = (lane & w) != 0;
+#pragma unroll
+        for (int i = 0; i < n / 2; i++) {
+            const float keep = upper ? cur[n / 2 + i] : cur[i];
+            const float send = upper ? cur[i] : cur[n / 2 + i];
+            const float got = __shfl_xor_sync(0xffffffffu, send, w);
+            cur[i] = MAX ? fmaxf(keep, got) : keep + got;
+        }
+    }
+#pragma unroll
+    for (; w > 0; w >>= 1) {
+        const float got = __shfl_xor_sync(0xffffffffu, cur[0], w);
+        cur[0] = MAX ? fmaxf(cur[0], got) : cur[0] + got;
+    }
+    return cur[0];
 }
 
+// The first lane that holds value g after i8_reduce_scatter<G> (lane bits 4, 3, 2 pick it).
 template <int G>
-__device__ __forceinline__ void i8_allsum(float (&v)[G]) {
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-#pragma unroll
-        for (int g = 0; g < G; g++) v[g] += __shfl_xor_sync(0xffffffffu, v[g], o);
+__device__ __forceinline__ int i8_lane_of(int g) {
+    return g << (G == 1 ? 5 : G == 2 ? 4 : G == 4 ? 3 : 2);
 }
 
 // Over the 8 lanes of one tig (lanes tig, tig + 4, ..., tig + 28): they hold one head.
@@ -205,7 +223,7 @@ __device__ __forceinline__ void i8_key_operand(const uint8_t* kst, uint8_t* bk, 
                                                int lane, int tig, float (&invf_mine)[I8Shape<D, G>::HPT],
                                                float (&qm_mine)[I8Shape<D, G>::HPT]) {
     using S = I8Shape<D, G>;
-    float invf[G], qm[G];
+    float invf[G], qm[G];  // qm: this lane's part of sum_d q_d min_d per head
     const int quad = lane % S::QUADS;
     const bool active = lane < S::QUADS;
     const uint8_t* index = kst + 32 * (D + B);
@@ -231,8 +249,13 @@ __device__ __forceinline__ void i8_key_operand(const uint8_t* kst, uint8_t* bk, 
             qm[g] = __fmaf_rn(qreg[j][g], mn, qm[g]);
         }
     }
-    i8_allmax<G>(amax);
-    i8_allsum<G>(qm);
+    const float amax_held = i8_reduce_scatter<G, true>(amax, lane);
+    const float qm_held = i8_reduce_scatter<G, false>(qm, lane);
+#pragma unroll
+    for (int g = 0; g < G; g++) amax[g] = __shfl_sync(0xffffffffu, amax_held, i8_lane_of<G>(g));
+#pragma unroll
+    for (int u = 0; u < S::HPT; u++)  // lanes past the group take a copy, never written out
+        qm_mine[u] = __shfl_sync(0xffffffffu, qm_held, i8_lane_of<G>(min(tig + 4 * u, G - 1)));
     uint32_t* bk32 = reinterpret_cast<uint32_t*>(bk);
 #pragma unroll
     for (int g = 0; g < G; g++) {
@@ -255,15 +278,11 @@ __device__ __forceinline__ void i8_key_operand(const uint8_t* kst, uint8_t* bk, 
     }
 #pragma unroll
     for (int u = 0; u < S::HPT; u++) {  // selects, not a run-time index into registers
-        const int mine = min(tig + 4 * u, G - 1);  // lanes past the group take a copy, never written out
+        const int mine = min(tig + 4 * u, G - 1);
         invf_mine[u] = invf[0];
-        qm_mine[u] = qm[0];
 #pragma unroll
         for (int g = 1; g < G; g++) {
-            if (g == mine) {
-                invf_mine[u] = invf[g];
-                qm_mine[u] = qm[g];
-            }
+            if (g == mine) invf_mine[u] = invf[g];
         }
     }
 }

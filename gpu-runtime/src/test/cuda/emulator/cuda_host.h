@@ -64,6 +64,12 @@ inline float __shfl_xor_sync(unsigned mask, float v, int lanemask) {
     auto slots = emu::arrive("shfl", lanemask, &w, 1);
     return __uint_as_float(slots[emu::lane_id() ^ lanemask][0]);
 }
+inline float __shfl_sync(unsigned mask, float v, int src) {
+    if (mask != 0xffffffffu) emu::fail("shuffle with a partial mask");
+    const uint32_t w = __float_as_uint(v);
+    auto slots = emu::arrive("shfl_idx", 0, &w, 1);
+    return __uint_as_float(slots[src & 31][0]);
+}
 inline void __syncwarp(unsigned mask = 0xffffffffu) {
     if (mask != 0xffffffffu) emu::fail("__syncwarp with a partial mask");
     emu::arrive("syncwarp", -1, nullptr, 0);
