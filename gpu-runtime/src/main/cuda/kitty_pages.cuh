@@ -1,4 +1,5 @@
-// The memory contract of the Kitty page kernels (kitty_pages.cu), mirrored by the Java classes
+// The memory contract of the Kitty page kernels (kitty_quantize.cu makes the pages,
+// kitty_attention.cu reads them), mirrored by the Java classes
 // of kittyspark.runtime.backend.cuda.kitty (KittyPageJobs, KittySequenceTable, KittyFpTail).
 //
 // Per layer, with Hkv kv heads, head dim D, page size P (128 in attention), boosted B:
@@ -11,6 +12,7 @@
 // so the next key page to make is always rows S .. S+P-1 of the key ring and the next value
 // page a contiguous run of P rows of the value ring: both feed the quantize kernels directly.
 #pragma once
+#include <cuda_fp16.h>
 #include <stdint.h>
 
 namespace kitty {
@@ -36,5 +38,10 @@ struct SeqMeta {
     int reserved0;
     int reserved1;
 };
+
+// A page's fp16 scale or min field (low 16 bits of h) as a float.
+__device__ __forceinline__ float fp16_bits_to_float(uint32_t h) {
+    return __half2float(__ushort_as_half((unsigned short) h));
+}
 
 }  // namespace kitty

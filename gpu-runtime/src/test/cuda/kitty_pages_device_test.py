@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Device test and benchmark of the Kitty page kernels (kitty_pages.ptx).
+"""Device test and benchmark of the Kitty page kernels (kitty_quantize.ptx, kitty_attention.ptx).
 
   python3 kitty_pages_device_test.py --cpu-only            # numpy parts only, no GPU
-  python3 kitty_pages_device_test.py --ptx kitty_pages.ptx --golden DIR [--out DIR] [--no-bench]
+  python3 kitty_pages_device_test.py [--ptx-dir DIR] [--golden DIR] [--variants i8,bulk] [--out DIR] [--no-bench]
+
+(DIR defaults: the PTX in gpu-runtime/src/main/resources/kittyspark/cuda, kvquant's golden pages.)
 
 1. quantize kernels on the four golden inputs: output bytes identical to the golden pages;
    then batched launches (many pages x kv heads, fp32 and fp16 sources, strided rows) against
@@ -48,14 +50,22 @@ def cpu_checks(golden_dir):
 
 # ------------------------------------------------------------------------------------------------
 class Kernels:
-    def __init__(self, cp, ptx):
+    def __init__(self, cp, *ptx):
         self.cp = cp
-        self.mod = cp.RawModule(path=ptx)
+        self.mods = [cp.RawModule(path=p) for p in ptx]
         self.fn = {}
+        self.carveout_set = []
 
     def get(self, name):
         if name not in self.fn:
-            self.fn[name] = self.mod.get_function(name)
+            for m in self.mods:
+                try:
+                    self.fn[name] = m.get_function(name)
+                    break
+                except Exception:  # noqa: BLE001 - not in this module
+                    continue
+            else:
+                raise KeyError(f"no kernel {name}")
         return self.fn[name]
 
     def quantize_keys(self, jobs, n_jobs, kv_heads, p, d, b, token_stride, head_stride, f16):
@@ -72,18 +82,38 @@ class Kernels:
                                       np.int32(head_stride)), shared_mem=smem)
 
     def attention(self, a, tps, max_splits, combine=True, variant=""):
-        """variant "" = cp.async pages (kitty_attention_*), "bulk" = TMA bulk pages (kitty_attention_bulk_*)."""
-        cp = self.cp
+        """variant "" = cp.async pages (kitty_attention_*), "bulk" = TMA bulk pages (kitty_attention_bulk_*),
+        "i8" = one warp per split, integer tensor cores (kitty_attention_i8_*)."""
         k = self.get(f"kitty_attention_{variant + '_' if variant else ''}d{a['D']}_g{a['G']}")
+        if variant == "i8" and k not in self.carveout_set:
+            try:  # 8 blocks of 26 KB per SM need the largest shared-memory carveout (KittyCache asks the same)
+                k.preferred_shared_memory_carveout = 100
+            except Exception as e:  # noqa: BLE001 - an older CuPy: the driver's default carveout
+                print(f"note: could not set the i8 kernel's carveout ({e})")
+            self.carveout_set.append(k)
         batch = a["seqs"].shape[0] // 8
-        k((max_splits, a["Hkv"], batch), (128,),
+        threads, smem = (32, i8_shared_bytes(a["D"], a["G"], a["B"])) if variant == "i8" else (128, 0)
+        k((max_splits, a["Hkv"], batch), (threads,),
           (a["q"], a["kpool"], a["vpool"], a["ktab"], a["vtab"], a["seqs"], a["fpk"], a["fpv"], a["pacc"], a["pml"],
            np.int32(a["Hkv"]), np.int32(a["S"]), np.int32(a["R"]), np.int32(a["B"]), np.int32(tps),
-           np.int32(max_splits), np.float32(LOG2E / math.sqrt(a["D"]))))
+           np.int32(max_splits), np.float32(LOG2E / math.sqrt(a["D"]))), shared_mem=smem)
         if combine:
             self.get("kitty_attention_combine")((a["Hkv"] * a["G"], batch), (128,),
                                                 (a["pacc"], a["pml"], a["seqs"], a["out"], np.int32(a["D"]),
                                                  np.int32(a["S"]), np.int32(tps), np.int32(max_splits)))
+
+
+def i8_shared_bytes(D, G, B):
+    """kitty_attention_i8.cuh's i8_shared_bytes (KittyKernels.i8SharedBytes)."""
+    ncol = 8 * (3 if G == 8 else 2)
+    key_stride = ((D + 32 * (D // 64)) // 4 + 3) // 8 * 8 + 4
+    key_page = 32 * (D + B) + (D if B > 0 else 0) + 4 * D
+    key_stage = (max(key_page, 32 * (D + 32 * (-(-B // 32)))) + 15) // 16 * 16
+    value_stage = P * (D // 4) + 4 * P
+    return 2 * (key_stage + value_stage) + ncol * key_stride * 4 + max(ncol * 36 * 4, 4 * G * D, 512 * G) + 16
+
+
+RESIDENT = {"i8": 8, "bulk": 6, "": 6}  # blocks per SM the planner assumes (KittyCache asks the driver)
 
 
 def jobs_array(cp, pairs):
@@ -149,14 +179,22 @@ def batched_quantize_on_device(kern, cp, rng):
 
 # ------------------------------------------------------------------------------------------------
 def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
+    """build_batch_host's arrays on the device."""
+    a, want = build_batch_host(rng, lengths, D, G, Hkv, S, B, W, R)
+    for k in ("q", "kpool", "vpool", "ktab", "vtab", "seqs", "fpk", "fpv"):
+        a[k] = cp.asarray(a[k])
+    return a, want
+
+
+def build_batch_host(rng, lengths, D, G, Hkv, S, B, W, R):
     """Random sequences laid out as the engine would hold them after the previous step's flush,
     the packed pages made by the numpy port at random page ids, stale garbage in unused ring
-    rows; plus the float64 reference output of each sequence."""
+    rows; plus the float64 reference output of each sequence (numpy arrays)."""
     kb, vb = ref.key_page_bytes(P, D, B), ref.value_page_bytes(P, D)
     slots = len(lengths)
     fpk = rng.standard_normal((slots, S + P, Hkv, D)).astype(np.float16) * 7   # garbage
     fpv = rng.standard_normal((slots, S + R, Hkv, D)).astype(np.float16) * 7
-    kpages, vpages, ktab, vtab, meta, refs = [], [], [], [], [], []
+    kpages, vpages, ktab, vtab, meta, refs, eff = [], [], [], [], [], [], []
     q = rng.standard_normal((len(lengths), Hkv * G, D)).astype(np.float32)
     for i, L in enumerate(lengths):
         keys = (rng.standard_normal((L, Hkv, D)) * np.where(np.arange(D) % 11 == 0, 5.0, 1.0)).astype(np.float16)
@@ -194,6 +232,7 @@ def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
                 if t >= S + n_v * P:
                     fpv[i, S + (t - S) % R] = vals[t]
         refs.append(ref.attention_reference(q[i], keff, veff, G))
+        eff.append((keff, veff))
     # shuffle page ids so the page tables matter
     kperm, vperm = rng.permutation(max(1, len(kpages))), rng.permutation(max(1, len(vpages)))
     kpool = np.zeros((max(1, len(kpages)), Hkv, kb), dtype=np.uint8)
@@ -204,28 +243,35 @@ def build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R):
         vpool[vperm[j]] = pg
     ktab = [int(kperm[j]) for j in ktab] or [0]
     vtab = [int(vperm[j]) for j in vtab] or [0]
-    a = dict(D=D, G=G, Hkv=Hkv, S=S, B=B, R=R,
-             q=cp.asarray(q), kpool=cp.asarray(kpool), vpool=cp.asarray(vpool),
-             ktab=cp.asarray(np.array(ktab, dtype=np.int32)), vtab=cp.asarray(np.array(vtab, dtype=np.int32)),
-             seqs=cp.asarray(np.array(meta, dtype=np.int32).reshape(-1)), fpk=cp.asarray(fpk), fpv=cp.asarray(fpv))
+    a = dict(D=D, G=G, Hkv=Hkv, S=S, B=B, R=R, q=q, kpool=kpool, vpool=vpool,
+             ktab=np.array(ktab, dtype=np.int32), vtab=np.array(vtab, dtype=np.int32),
+             seqs=np.array(meta, dtype=np.int32).reshape(-1), fpk=fpk, fpv=fpv, eff=eff)
     return a, np.stack(refs)
 
 
-def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("", "bulk")):
+# D, G, Hkv, S, B, lengths, tiles_per_split choices (None: the planner's): lengths at every
+# boundary (1, S-1, S, S+1, S+P-1, S+P, S+P+1, ...), batches of different lengths, splits > 1
+ATTENTION_CASES = [
+    (64, 1, 2, 32, 16, [1, 31, 32, 33, 159, 160, 161, 289, 290, 700], [None, 1, 2]),
+    (64, 4, 2, 32, 16, [5, 160, 161, 417, 1000, 33], [None, 1, 3]),
+    (64, 8, 1, 32, 13, [40, 161, 300, 800], [None, 1]),             # f = 0.2: B not a multiple of 16
+    (64, 2, 2, 32, 32, [33, 290, 545], [None, 2]),                 # f = 0.5 at D = 64: a full boosted k-tile
+    (128, 1, 2, 32, 32, [1, 32, 33, 161, 290, 1200], [None, 1]),
+    (128, 4, 2, 32, 32, [2, 31, 159, 160, 161, 545, 2345], [None, 1, 2, 5]),
+    (128, 8, 2, 32, 32, [17, 160, 289, 1500], [None, 1, 4]),
+    (128, 4, 2, 0, 0, [1, 127, 128, 129, 256, 257, 1300], [None, 1, 3]),    # kivi: no sink, no boost
+    (128, 2, 3, 32, 32, [64, 3000], [None, 2]),
+    (128, 4, 1, 32, 64, [161, 700], [None, 1]),                    # f = 0.5: two boosted k-tiles
+    (128, 4, 2, 16, 13, [17, 300, 1000], [None, 2]),               # B = 13, sink 16
+    (128, 4, 1, 32, 48, [450], [1]),                               # B = 48: one and a half boosted k-tiles
+]
+
+
+def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("i8", "bulk")):
     ok = True
     rows = []
     W = 128
-    cases = [
-        # D, G, Hkv, S, B, lengths, tiles_per_split choices
-        (64, 1, 2, 32, 16, [1, 31, 32, 33, 159, 160, 161, 289, 290, 700], [None, 1, 2]),
-        (64, 4, 2, 32, 16, [5, 160, 161, 417, 1000, 33], [None, 1, 3]),
-        (64, 8, 1, 32, 13, [40, 161, 300, 800], [None, 1]),             # f = 0.2: B not a multiple of 16
-        (128, 1, 2, 32, 32, [1, 32, 33, 161, 290, 1200], [None, 1]),
-        (128, 4, 2, 32, 32, [2, 31, 159, 160, 161, 545, 2345], [None, 1, 2, 5]),
-        (128, 8, 2, 32, 32, [17, 160, 289, 1500], [None, 1, 4]),
-        (128, 4, 2, 0, 0, [1, 127, 128, 129, 256, 257, 1300], [None, 1, 3]),    # kivi: no sink, no boost
-        (128, 2, 3, 32, 32, [64, 3000], [None, 2]),
-    ]
+    cases = ATTENTION_CASES
     if quick:  # small subset for compute-sanitizer
         cases = [(64, 4, 1, 32, 16, [33, 161, 290], [2]), (128, 4, 1, 32, 32, [160, 300], [1])]
     for D, G, Hkv, S, B, lengths, tps_list in cases:
@@ -233,7 +279,7 @@ def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("", "bul
         a, want = build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R)
         max_tiles = max(ref.num_tiles(n, S) for n in lengths)
         for tps, variant in [(x, v) for v in variants for x in tps_list]:
-            t = tps or ref.plan_tiles_per_split(lengths, Hkv, sm_count, S)
+            t = tps or ref.plan_tiles_per_split(lengths, Hkv, sm_count, S, RESIDENT[variant])
             ms = -(-max_tiles // t)
             a["pacc"] = cp.full((len(lengths), Hkv * G, ms, D), np.nan, dtype=cp.float32)
             a["pml"] = cp.full((len(lengths), Hkv * G, ms, 2), np.nan, dtype=cp.float32)
@@ -344,13 +390,13 @@ def synth_layer(cp, kern, batch, L, D, G, Hkv, S, B, W, R, rng_seed):
     return a, packed, fp_bytes, qtime, (n_k, n_v)
 
 
-def bench(kern, cp, sm_count, out_rows, variants):
+def bench(kern, cp, sm_count, out_rows, variants, batches=(1, 64, 256)):
     bw = copy_bandwidth(cp)
     print(f"bench device copy bandwidth (read + write): {bw / 1e12:.3f} TB/s")
     D, G, Hkv, W, L = 128, 4, 8, 128, 8192
     for mode, S, B in (("kitty", 32, 32), ("kivi", 0, 0)):
         R = 256
-        for batch in (1, 64):
+        for batch in batches:
             # enough layers that the timed loop does not live in the 50 MB L2
             layers = 24 if batch == 1 else 2
             lay = []
@@ -404,16 +450,17 @@ def bench(kern, cp, sm_count, out_rows, variants):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ptx")
     here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--ptx-dir", default=os.path.join(here, "../../main/resources/kittyspark/cuda"))
     ap.add_argument("--golden", default=os.path.join(here, "../../../../kvquant/src/test/resources/golden"))
     ap.add_argument("--out", default=None)
     ap.add_argument("--cpu-only", action="store_true")
     ap.add_argument("--no-bench", action="store_true")
     ap.add_argument("--quick", action="store_true", help="golden pages and two small attention cases (sanitizer)")
-    ap.add_argument("--baseline-ptx", help="an earlier kitty_pages.ptx to benchmark beside this one (variant v1)")
+    ap.add_argument("--baseline-ptx", help="an earlier attention PTX to benchmark beside these (its cp.async kernel, as v1)")
     ap.add_argument("--profile", action="store_true", help="one batch-64 launch of each variant, for ncu")
-    ap.add_argument("--variants", default="plain,bulk", help="attention variants to check and time: plain, bulk")
+    ap.add_argument("--batches", default="1,64,256", help="batch sizes of the bandwidth benchmark")
+    ap.add_argument("--variants", default="i8,bulk", help="attention variants to check and time: i8, bulk, plain")
     args = ap.parse_args()
     ok = cpu_checks(args.golden)
     if args.cpu_only:
@@ -424,7 +471,7 @@ def main():
     props = cp.cuda.runtime.getDeviceProperties(dev.id)
     sm_count = props["multiProcessorCount"]
     print(f"device {props['name'].decode()} SMs={sm_count}")
-    kern = Kernels(cp, args.ptx)
+    kern = Kernels(cp, os.path.join(args.ptx_dir, "kitty_quantize.ptx"), os.path.join(args.ptx_dir, "kitty_attention.ptx"))
     if args.profile:
         a, _, _, _, _ = synth_layer(cp, kern, 64, 8192, 128, 4, 8, 32, 32, 128, 256, 5)
         tps = ref.plan_tiles_per_split([8192] * 64, 8, sm_count, 32)
@@ -432,7 +479,7 @@ def main():
         a["pacc"] = cp.empty((64, 32, ms_, 128), dtype=cp.float32)
         a["pml"] = cp.empty((64, 32, ms_, 2), dtype=cp.float32)
         a["out"] = cp.empty((64, 32, 128), dtype=cp.float32)
-        for variant in ("", "bulk"):
+        for variant in ("", "bulk", "i8"):
             kern.attention(a, tps, ms_, variant=variant)
         cp.cuda.Device().synchronize()
         print(f"profiled tps={tps} splits={ms_}")
@@ -450,7 +497,7 @@ def main():
         variants = [(v, kern, "" if v == "plain" else v) for v in chosen]
         if args.baseline_ptx:
             variants.insert(0, ("v1", Kernels(cp, args.baseline_ptx), ""))
-        bench(kern, cp, sm_count, rows, variants)
+        bench(kern, cp, sm_count, rows, variants, tuple(int(b) for b in args.batches.split(",")))
     if args.out:
         with open(os.path.join(args.out, f"kitty_bench_{'_'.join(chosen)}.json"), "w") as f:
             json.dump(dict(ok=bool(ok), attention=[dict(D=r[0], G=r[1], Hkv=r[2], S=r[3], B=r[4], tps=r[5],

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import kittyspark.runtime.backend.cuda.CudaSettings;
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionVariant;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -50,19 +51,42 @@ public final class BenchGpuCommand implements Callable<Integer> {
 
     @Option(names = "--kv", split = ",", defaultValue = "fp16",
             description = "KV modes; with kivi or kitty among them, the equal-memory benchmark instead (llama3-8b:"
-                    + " max concurrent sequences at 2K/8K/32K + 512, decode throughput at 8K with the full pool batch;"
-                    + " writes kitty-gpu-bench.json/.md). Default: ${DEFAULT-VALUE}.")
+                    + " max concurrent sequences at 2K/8K/32K + 512, decode at 8K with the full pool batch against its roofline,"
+                    + " the Kitty attention kernel alone, end to end; writes --results-file and kitty-gpu-bench.md)."
+                    + " Default: ${DEFAULT-VALUE}.")
     List<String> kv;
 
-    @Option(names = "--kv-budget-gib", defaultValue = "48", description = "KV budget of every mode, GiB (default: ${DEFAULT-VALUE}).")
-    double kvBudgetGib;
+    @Option(names = "--kv-budget-gib", split = ",", defaultValue = "48",
+            description = "KV budgets of the --kv benchmark, each for every mode: GiB, or 'whole' for the free memory after the"
+                    + " weights (default: ${DEFAULT-VALUE}).")
+    List<String> kvBudgets;
 
-    @Option(names = "--kv-max-batch", defaultValue = "512", description = "Most sequences per step in the --kv benchmark (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kv-whole-fraction", defaultValue = "0.95",
+            description = "Share of the free memory after weights and workspace a 'whole' budget gives the KV cache (default: ${DEFAULT-VALUE}).")
+    double kvWholeFraction;
+
+    @Option(names = "--kv-max-batch", defaultValue = "1024", description = "Most sequences per step in the --kv benchmark (default: ${DEFAULT-VALUE}).")
     int kvMaxBatch;
 
-    @Option(names = "--kv-e2e-new-tokens", defaultValue = "0",
-            description = "Also generate end to end through the engine (prompt 8192 - N, N new tokens, full pool) in fp16 and kitty; 0: no.")
-    int kvE2eNew;
+    @Option(names = "--kv-e2e", split = ",", defaultValue = "1024+7168,7680+512",
+            description = "End-to-end shapes PROMPT+NEW of the --kv benchmark, as many sequences as each pool holds; 'none' for none"
+                    + " (default: ${DEFAULT-VALUE}).")
+    List<String> kvE2e;
+
+    @Option(names = "--kv-prefill-prompts", defaultValue = "4",
+            description = "Prompts timed through the engine per end-to-end shape for the prefill cost (default: ${DEFAULT-VALUE}).")
+    int kvPrefillPrompts;
+
+    @Option(names = "--kitty-attention", split = ",", defaultValue = "i8,bulk",
+            description = "Kitty attention kernels timed alone (i8, bulk, cp-async); the first also runs the steps (default: ${DEFAULT-VALUE}).")
+    List<String> kittyAttention;
+
+    @Option(names = "--commit", defaultValue = "unknown", description = "The commit measured, recorded in the results.")
+    String commit;
+
+    @Option(names = "--results-file", defaultValue = "kitty-equal-memory-h200.json",
+            description = "Name of the --kv benchmark's JSON in --out (default: ${DEFAULT-VALUE}).")
+    String resultsFile;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new BenchGpuCommand()).execute(args));
@@ -71,9 +95,12 @@ public final class BenchGpuCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (kv.stream().anyMatch(m -> !m.equals("fp16"))) {
-            KittyGpuBench.run(new KittyGpuBench.Options(
-                    out != null ? out : Path.of("out/kitty-bench"), CudaSettings.ordinalOf(device),
-                    (long) (kvBudgetGib * (1L << 30)), steps, kvMaxBatch, kv, kvE2eNew, List.of("fp16", "kitty")));
+            List<Double> budgets = kvBudgets.stream().map(b -> b.trim().equalsIgnoreCase("whole") ? 0.0 : Double.parseDouble(b)).toList();
+            List<KittyGpuBench.E2e> shapes = kvE2e.size() == 1 && kvE2e.get(0).equalsIgnoreCase("none") ? List.of()
+                    : kvE2e.stream().map(KittyGpuBench.E2e::parse).toList();
+            KittyGpuBench.run(new KittyGpuBench.Options(out != null ? out : Path.of("out/kitty-bench"), CudaSettings.ordinalOf(device),
+                    budgets, kvWholeFraction, steps, kvMaxBatch, kv, shapes, kvPrefillPrompts,
+                    kittyAttention.stream().map(KittyAttentionVariant::parse).toList(), commit, resultsFile));
             return 0;
         }
         GpuBench.run(new GpuBench.Options(shape, CudaSettings.ordinalOf(device), ints(batches), ints(contexts), prefill, ints(e2e),

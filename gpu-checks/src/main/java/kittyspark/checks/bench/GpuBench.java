@@ -111,7 +111,7 @@ public final class GpuBench {
 
     // -------------------------------------------------------------------------- ceilings
 
-    private static double copyBandwidth(CudaContext ctx) {
+    static double copyBandwidth(CudaContext ctx) {
         long bytes = 2L << 30;
         CUdeviceptr a = new CUdeviceptr();
         CUdeviceptr b = new CUdeviceptr();
@@ -130,7 +130,7 @@ public final class GpuBench {
         return best;
     }
 
-    private static double gemmPeak(CudaContext ctx, Kernels k) {
+    static double gemmPeak(CudaContext ctx, Kernels k) {
         int n = 8192;
         long elems = (long) n * n;
         CUdeviceptr a = new CUdeviceptr();

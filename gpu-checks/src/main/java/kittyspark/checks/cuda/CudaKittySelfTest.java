@@ -17,6 +17,8 @@ import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.backend.cuda.CudaBackend;
 import kittyspark.runtime.backend.cuda.CudaSettings;
 import kittyspark.runtime.backend.cuda.Precision;
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionProbe;
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionVariant;
 import kittyspark.runtime.backend.cuda.kitty.KittyFlush;
 import kittyspark.runtime.checkpoint.Checkpoint;
 import kittyspark.runtime.kv.KvSettings;
@@ -29,7 +31,8 @@ import kittyspark.runtime.sampling.LogitMath;
  * prompts fed in one piece and in chunks, then enough decode steps to cross key and value page
  * boundaries (max |diff|, argmax agreement, KL between the backends' distributions); and the
  * page bytes the GPU made after a prompt equal kvquant's KeyPageLayout / ValuePageLayout over
- * the same fp16 inputs.
+ * the same fp16 inputs; and every attention kernel variant agrees with the engine's over the
+ * pages the decode steps left.
  */
 final class CudaKittySelfTest {
     /**
@@ -39,6 +42,11 @@ final class CudaKittySelfTest {
      * and a 2-bit step is large; such rows show in the max, which is reported.
      */
     static final double KL_BOUND = 1e-4;
+    /**
+     * How far two attention kernel variants may differ, relative to the output's largest value:
+     * each is within ~1e-5 of a float64 reference (gpu-runtime/src/test/cuda/), so 1e-4 is noise.
+     */
+    static final double VARIANT_BOUND = 1e-4;
 
     private CudaKittySelfTest() {
     }
@@ -164,10 +172,49 @@ final class CudaKittySelfTest {
                         "cuda " + what + ": sequence of " + gs.get(3).length() + " tokens holds " + kp + " key / " + vp
                                 + " value pages on the CPU, " + bytes + " device bytes");
             }
+            variantsAgree(gpu, gs, ckpt.config().numLayers(), what);
             for (SequenceState q : gs) {
                 q.release();
             }
         }
+    }
+
+    /**
+     * Every attention kernel variant over the same pages and queries (the sequences as the
+     * decode steps left them, every layer) gives the engine's kernel's output within float noise.
+     */
+    private static void variantsAgree(CudaBackend gpu, List<SequenceState> seqs, int layers, String what) {
+        KittyAttentionProbe probe = gpu.kittyAttentionProbe(seqs, 17);
+        KittyAttentionVariant engine = probe.variant();
+        for (KittyAttentionVariant v : KittyAttentionVariant.values()) {
+            if (v == engine) {
+                continue;
+            }
+            double worst = 0;
+            for (int l = 0; l < layers; l++) {
+                probe.select(engine);
+                float[] want = probe.output(l);
+                probe.select(v);
+                worst = Math.max(worst, maxRelDiff(probe.output(l), want));
+            }
+            check(worst < VARIANT_BOUND, String.format(Locale.ROOT, "cuda %s: attention kernels %s and %s agree over %d sequences,"
+                    + " every layer: max |diff| / max |out| %.2e", what, v.configName(), engine.configName(), seqs.size(), worst));
+        }
+        probe.select(engine);
+    }
+
+    /** max |a - b| / max |b|; infinite if a value is not finite. */
+    static double maxRelDiff(float[] a, float[] b) {
+        double diff = 0;
+        double scale = 0;
+        for (int i = 0; i < a.length; i++) {
+            if (!Float.isFinite(a[i]) || !Float.isFinite(b[i])) {
+                return Double.POSITIVE_INFINITY;
+            }
+            diff = Math.max(diff, Math.abs(a[i] - b[i]));
+            scale = Math.max(scale, Math.abs(b[i]));
+        }
+        return scale > 0 ? diff / scale : diff;
     }
 
     /** The CPU sequence's quantized cache, when its state exposes one. */

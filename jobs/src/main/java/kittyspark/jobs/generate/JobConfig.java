@@ -18,6 +18,7 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.runtime.backend.cuda.CudaOptions;
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionVariant;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
@@ -164,7 +165,8 @@ public final class JobConfig {
         });
         CudaOptions cuda = value("kitty.engine.cuda", () -> new CudaOptions(dbl("kitty.engine.cuda.kv-fraction"),
                 string("kitty.engine.cuda.precision"), KvSettings.parse("fp16"), dbl("kitty.engine.cuda.fp16-share"),
-                longValue("kitty.engine.cuda.reference-tokens"), bool("kitty.engine.cuda.cublas")));
+                longValue("kitty.engine.cuda.reference-tokens"), bool("kitty.engine.cuda.cublas"),
+                KittyAttentionVariant.parse(string("kitty.engine.cuda.kitty-attention"))));
         PipelineConfig.EngineSettings engine = value("kitty.engine.device", () -> new PipelineConfig.EngineSettings(
                 string("kitty.engine.device"), nonNegative("kitty.engine.threads"), positive("kitty.engine.max-batch"),
                 nonNegativeLong("kitty.engine.kv-budget-bytes"), positive("kitty.engine.prefill-chunk"), cuda));

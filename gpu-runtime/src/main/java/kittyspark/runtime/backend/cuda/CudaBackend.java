@@ -28,6 +28,7 @@ import kittyspark.runtime.backend.cuda.gemm.EventTimer;
 import kittyspark.runtime.backend.cuda.gemm.GemmCandidates;
 import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
 import kittyspark.runtime.backend.cuda.gemm.GemmSelector;
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionProbe;
 import kittyspark.runtime.backend.cuda.kitty.KittyCache;
 import kittyspark.runtime.backend.cuda.kitty.KittyKernels;
 import kittyspark.runtime.backend.cuda.kitty.KittyMemoryPlan;
@@ -211,9 +212,11 @@ public final class CudaBackend implements Backend {
 
     /** Makes the quantized-page cache of {@code kv} with {@code budgetBytes} of device memory. */
     private KittyCache openKitty(KvSettings kv, long budgetBytes) {
-        k.load("kitty_pages");
+        for (String m : KittyKernels.MODULES) {
+            k.load(m);
+        }
         KittyCache kc = new KittyCache(c, kv, budgetBytes, settings.referenceTokens(), settings.maxBatch(),
-                budget.stepRows(), ctx, k);
+                budget.stepRows(), ctx, k, settings.kittyAttention());
         kitty.put(kv, kc);
         return kc;
     }
@@ -577,6 +580,32 @@ public final class CudaBackend implements Backend {
         CudaSequence s = new CudaSequence(this, null, kittyCache(kv).synthetic(length, worstCaseTokens), 0);
         s.length = length;
         return s;
+    }
+
+    /**
+     * Benchmarks and self-tests: the decode attention alone over the pages of quantized
+     * sequences of this backend, one decode row each at their current lengths (see
+     * {@link KittyAttentionProbe}); valid until the next step.
+     */
+    public synchronized KittyAttentionProbe kittyAttentionProbe(List<SequenceState> seqs, long seed) {
+        ctx.makeCurrent();
+        List<KittyCache.Seq> kseqs = new ArrayList<>(seqs.size());
+        int[] lengths = new int[seqs.size()];
+        KittyCache kc = null;
+        for (int i = 0; i < seqs.size(); i++) {
+            KittyCache.Seq q = kittySeq(seqs.get(i));
+            if (kc != null && q.cache() != kc) {
+                throw new IllegalArgumentException("the probe's sequences must share one quantized mode");
+            }
+            kc = q.cache();
+            kseqs.add(q);
+            lengths[i] = seqs.get(i).length();
+        }
+        if (kc == null) {
+            throw new IllegalArgumentException("a probe needs at least one sequence");
+        }
+        ctx.synchronize(); // the previous step's uploads have left the staging buffer
+        return KittyAttentionProbe.of(kc, kseqs, lengths, seed);
     }
 
     /** Benchmarks: the quantized pool's bytes (pages and tail slots). */

@@ -3,6 +3,7 @@ package kittyspark.runtime.backend.cuda;
 import java.io.Serializable;
 import java.util.Locale;
 
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionVariant;
 import kittyspark.runtime.kv.KvSettings;
 
 /**
@@ -16,10 +17,12 @@ import kittyspark.runtime.kv.KvSettings;
  * @param fp16Share       share of the KV budget the fp16 pool keeps when the pools are sized for a quantized mode
  * @param referenceTokens sequence length (prompt + new tokens) a quantized pool's fp16 tail slots are sized for
  * @param cublas          whether cuBLAS/cuBLASLt may compete for the GEMMs (where the machine has it)
+ * @param kittyAttention  the decode-attention kernel over kivi/kitty pages ({@code i8}, {@code bulk}, {@code cp-async})
  */
 public record CudaOptions(double kvFraction, String precision, KvSettings poolKv, double fp16Share, long referenceTokens,
-                          boolean cublas) implements Serializable {
-    public static final CudaOptions DEFAULTS = new CudaOptions(0.9, "auto", KvSettings.parse("fp16"), 0.05, 2048 + 128, true);
+                          boolean cublas, KittyAttentionVariant kittyAttention) implements Serializable {
+    public static final CudaOptions DEFAULTS = new CudaOptions(0.9, "auto", KvSettings.parse("fp16"), 0.05, 2048 + 128, true,
+            KittyAttentionVariant.DEFAULT);
 
     public CudaOptions {
         if (!(kvFraction > 0 && kvFraction <= 1)) {
@@ -38,30 +41,38 @@ public record CudaOptions(double kvFraction, String precision, KvSettings poolKv
         if (referenceTokens <= 0) {
             throw new IllegalArgumentException("kitty.engine.cuda.reference-tokens must be positive, got " + referenceTokens);
         }
+        if (kittyAttention == null) {
+            throw new IllegalArgumentException("kitty.engine.cuda.kitty-attention: a kernel is required");
+        }
     }
 
     /** The pools sized for {@code kv}: the job's own mode, so that its sequences get the big pool. */
     public CudaOptions withPoolKv(KvSettings kv) {
-        return new CudaOptions(kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
+        return new CudaOptions(kvFraction, precision, kv, fp16Share, referenceTokens, cublas, kittyAttention);
     }
 
     public CudaOptions withPrecision(String p) {
-        return new CudaOptions(kvFraction, p, poolKv, fp16Share, referenceTokens, cublas);
+        return new CudaOptions(kvFraction, p, poolKv, fp16Share, referenceTokens, cublas, kittyAttention);
     }
 
     public CudaOptions withKvFraction(double f) {
-        return new CudaOptions(f, precision, poolKv, fp16Share, referenceTokens, cublas);
+        return new CudaOptions(f, precision, poolKv, fp16Share, referenceTokens, cublas, kittyAttention);
     }
 
     public CudaOptions withFp16Share(double s) {
-        return new CudaOptions(kvFraction, precision, poolKv, s, referenceTokens, cublas);
+        return new CudaOptions(kvFraction, precision, poolKv, s, referenceTokens, cublas, kittyAttention);
     }
 
     public CudaOptions withReferenceTokens(long t) {
-        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, t, cublas);
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, t, cublas, kittyAttention);
     }
 
     public CudaOptions withCublas(boolean on) {
-        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, on);
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, on, kittyAttention);
+    }
+
+    /** The decode-attention kernel over quantized pages, by name (see {@link KittyAttentionVariant#parse}). */
+    public CudaOptions withKittyAttention(String name) {
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, cublas, KittyAttentionVariant.parse(name));
     }
 }

@@ -1,5 +1,6 @@
 package kittyspark.runtime.backend.cuda;
 
+import kittyspark.runtime.backend.cuda.kitty.KittyAttentionVariant;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvMode;
 import kittyspark.runtime.kv.KvSettings;
@@ -20,16 +21,18 @@ import kittyspark.runtime.kv.KvSettings;
  * @param fp16Share      share of the KV budget the fp16 pool keeps when sized for a quantized mode
  * @param referenceTokens sequence length (prompt + new tokens) quantized pools are sized for
  * @param cublas         whether cuBLAS may compete for the GEMMs
+ * @param kittyAttention the decode-attention kernel over quantized pages
  */
 public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction,
-                           Precision precision, KvSettings kv, double fp16Share, long referenceTokens, boolean cublas) {
+                           Precision precision, KvSettings kv, double fp16Share, long referenceTokens, boolean cublas,
+                           KittyAttentionVariant kittyAttention) {
     public static final double DEFAULT_KV_FRACTION = CudaOptions.DEFAULTS.kvFraction();
 
     public CudaSettings {
         if (maxBatch <= 0 || maxStepTokens <= 0 || kvBudgetBytes < 0 || !(kvFraction > 0 && kvFraction <= 1) || kv == null
-                || !(fp16Share >= 0 && fp16Share < 1) || referenceTokens <= 0) {
+                || !(fp16Share >= 0 && fp16Share < 1) || referenceTokens <= 0 || kittyAttention == null) {
             throw new IllegalArgumentException("CUDA settings: max batch > 0, step tokens > 0, KV budget >= 0, fraction in (0, 1],"
-                    + " a KV mode, fp16 share in [0, 1), reference tokens > 0");
+                    + " a KV mode, fp16 share in [0, 1), reference tokens > 0, a Kitty attention kernel");
         }
     }
 
@@ -37,7 +40,7 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
     public CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction, Precision precision,
                         KvSettings kv) {
         this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, CudaOptions.DEFAULTS.fp16Share(),
-                CudaOptions.DEFAULTS.referenceTokens(), CudaOptions.DEFAULTS.cublas());
+                CudaOptions.DEFAULTS.referenceTokens(), CudaOptions.DEFAULTS.cublas(), CudaOptions.DEFAULTS.kittyAttention());
     }
 
     /** Settings whose pool holds fp16 pages. */
@@ -59,34 +62,46 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
      */
     public static CudaSettings of(String device, int maxBatch, int prefillChunk, long kvBudgetBytes, CudaOptions o, ModelConfig c) {
         return new CudaSettings(ordinalOf(device), maxBatch, prefillChunk + maxBatch, kvBudgetBytes, o.kvFraction(),
-                Precision.resolve(o.precision(), c), o.poolKv(), o.fp16Share(), o.referenceTokens(), o.cublas());
+                Precision.resolve(o.precision(), c), o.poolKv(), o.fp16Share(), o.referenceTokens(), o.cublas(), o.kittyAttention());
     }
 
     public CudaSettings withMaxBatch(int b) {
-        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
+        return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
+                cublas, kittyAttention);
     }
 
     public CudaSettings withMaxStepTokens(int t) {
-        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
+        return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
+                cublas, kittyAttention);
     }
 
     public CudaSettings withPrecision(Precision p) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv, fp16Share, referenceTokens, cublas);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv, fp16Share, referenceTokens,
+                cublas, kittyAttention);
     }
 
     public CudaSettings withKv(KvSettings k) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k, fp16Share, referenceTokens, cublas);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k, fp16Share, referenceTokens,
+                cublas, kittyAttention);
     }
 
     public CudaSettings withKvBudgetBytes(long b) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv, fp16Share, referenceTokens, cublas);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv, fp16Share, referenceTokens,
+                cublas, kittyAttention);
     }
 
     public CudaSettings withFp16Share(double s) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, s, referenceTokens, cublas);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, s, referenceTokens,
+                cublas, kittyAttention);
     }
 
     public CudaSettings withReferenceTokens(long t) {
-        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, t, cublas);
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, t,
+                cublas, kittyAttention);
+    }
+
+    public CudaSettings withKittyAttention(KittyAttentionVariant v) {
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
+                cublas, v);
     }
 }

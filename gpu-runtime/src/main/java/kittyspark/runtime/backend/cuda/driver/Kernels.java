@@ -50,8 +50,8 @@ public final class Kernels {
     }
 
     /**
-     * Loads one more module from the classpath once (the Kitty page kernels, kitty_pages.ptx,
-     * built by build-kitty-ptx.sh: only a backend holding quantized pages pays for its JIT).
+     * Loads one more module from the classpath once (the Kitty page kernels: only a backend
+     * holding quantized pages pays for their JIT).
      */
     public void load(String module) {
         if (!modules.containsKey(module)) {
@@ -72,8 +72,21 @@ public final class Kernels {
                     // look in the next module
                 }
             }
-            throw new IllegalArgumentException("no kernel named " + n + " in " + MODULES);
+            throw new IllegalArgumentException("no kernel named " + n + " in the loaded modules " + modules.keySet());
         });
+    }
+
+    /**
+     * Blocks of {@code name} one multiprocessor holds at once with {@code block} threads and
+     * {@code sharedBytes} of dynamic shared memory (registers, shared memory and limits together),
+     * after asking for the largest shared-memory carveout.
+     */
+    public int residentBlocks(String name, int block, int sharedBytes) {
+        CUfunction f = function(name);
+        JCudaDriver.cuFuncSetAttribute(f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+        int[] n = new int[1];
+        JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(n, f, block, sharedBytes);
+        return Math.max(1, n[0]);
     }
 
     /** Lets {@code name} use more than 48 KiB of dynamic shared memory. */

@@ -37,8 +37,6 @@ import kittyspark.runtime.kv.KvSettings;
  * full-precision rows into its rings.
  */
 public final class KittyCache implements AutoCloseable {
-    /** Resident attention blocks per SM the split planner assumes (the kernels' launch bounds). */
-    public static final int RESIDENT_BLOCKS = 6;
     /** Sequences per step (and tail slots) at least, whatever the engine's batch: teacher forcing batches documents itself. */
     public static final int MIN_BATCH = 64;
 
@@ -60,6 +58,9 @@ public final class KittyCache implements AutoCloseable {
     /** GQA group the attention kernel runs with (the model's, padded up to a compiled size) and its query heads. */
     private final int paddedGroup, paddedHeads;
     public final int stageRows, scratchPages, partialCap;
+    /** The decode-attention kernel, and its blocks per SM (what the split planner fills). */
+    private KittyAttentionVariant attention;
+    private int residentBlocks;
     private final DeviceArena arena;
     public final CUdeviceptr[] keyPool, valuePool, fpKeys, fpValues;
     private final CUdeviceptr stageK, stageV, qDec, outDec, partAcc, partMl, params;
@@ -70,7 +71,7 @@ public final class KittyCache implements AutoCloseable {
     private final HostPack pack;
 
     public KittyCache(ModelConfig c, KvSettings kv, long budgetBytes, long referenceTokens, int maxBatch, int maxRows,
-               CudaContext ctx, Kernels k) {
+               CudaContext ctx, Kernels k, KittyAttentionVariant attention) {
         this.c = c;
         this.kv = kv;
         this.k = k;
@@ -93,7 +94,8 @@ public final class KittyCache implements AutoCloseable {
         // Steps are cut so that a chunk's history plus the step fit the scratch (see CudaBackend).
         this.scratchPages = (2 * maxRows + 15) / 16 + this.maxBatch + 16;
         this.stageRows = maxRows + 8 * (config.valueWindow() + 2 * config.pageSize());
-        this.partialCap = KittyAttentionPlan.WAVES * smCount * RESIDENT_BLOCKS / kvHeads + this.maxBatch + 1;
+        selectAttention(attention);
+        this.partialCap = KittyAttentionPlan.WAVES * smCount * residentBlocks / kvHeads + this.maxBatch + 1;
         long scratchBytes = (long) scratchPages * kvHeads * 16 * headDim * 2;
         long stageBytes = (long) stageRows * kvw * 2;
         long decodeBytes = 4L * this.maxBatch * paddedHeads * headDim;
@@ -250,6 +252,8 @@ public final class KittyCache implements AutoCloseable {
         public CUdeviceptr meta, decKeyTab, decValueTab, decRows, keyJobs, valueJobs;
         public KittyAttentionPlan attention;
         public int keyJobsPerLayer, valueJobsPerLayer;
+        /** Bytes one layer's decode attention reads: packed pages, and fp16 rows (sink, key buffer, value ring). */
+        public long decodePackedBytes, decodeFp16Bytes;
 
         Step(KittyStepPlan plan) {
             this.plan = plan;
@@ -334,9 +338,11 @@ public final class KittyCache implements AutoCloseable {
         }
         s.keyJobsPerLayer = kjobs;
         s.valueJobsPerLayer = vjobs;
+        s.decodePackedBytes = kvHeads * (decode.keyPagesRead() * keyLayout.bytes() + decode.valuePagesRead() * valueLayout.bytes());
+        s.decodeFp16Bytes = kvHeads * decode.fp16RowsRead() * headDim * KittyFpTail.BYTES_PER_ELEMENT;
         if (p.decodeCount() > 0) {
             KittyAttentionPlan a = KittyAttentionPlan.plan(decode.lengths(), config.sink(), kvHeads, paddedHeads, headDim, smCount,
-                    RESIDENT_BLOCKS);
+                    residentBlocks);
             s.attention = fitPartials(a, decode.lengths());
         }
         pack.reset();
@@ -402,22 +408,51 @@ public final class KittyCache implements AutoCloseable {
                 .ptr(fpValues[l]).ptr(stageK).ptr(stageV).ptr(qkv).i32(qkvw).i32(heads).i32(paddedGroup).ptr(qDec));
     }
 
+    /**
+     * Picks the decode-attention kernel (the engine's {@code kitty.engine.cuda.kitty-attention};
+     * benchmarks and self-tests switch it to compare). Its residency sizes the next steps' splits.
+     */
+    public void selectAttention(KittyAttentionVariant v) {
+        this.attention = v;
+        this.residentBlocks = k.residentBlocks(kernels.attention(v), v.threads(),
+                kernels.attentionSharedBytes(v, keyLayout.boosted()));
+    }
+
+    public KittyAttentionVariant attention() {
+        return attention;
+    }
+
+    /** Blocks of the decode-attention kernel one SM holds at once. */
+    public int residentBlocks() {
+        return residentBlocks;
+    }
+
     /** Split-KV Kitty attention of the decode rows, merged and written as the o_proj operand rows. */
     public void decodeAttention(Step s, int l, CUdeviceptr hi, CUdeviceptr lo) {
         KittyAttentionPlan a = s.attention;
         if (a == null) {
             return;
         }
+        attendDecodeRows(s, l, true);
+        k.launch("kitty_rows_out", a.batch(), 1, 256, 0, new KernelArgs().ptr(outDec).ptr(s.decRows).i32(heads).i32(kvHeads)
+                .i32(headDim).i32(paddedGroup).ptr(hi).ptr(lo));
+    }
+
+    /** The split-KV kernel over layer {@code l}'s pages for the step's decode rows, and (if asked) the combine. */
+    private void attendDecodeRows(Step s, int l, boolean combine) {
+        KittyAttentionPlan a = s.attention;
         int[] g = a.attentionGrid();
-        k.launch(kernels.attention(), g[0], g[1], g[2], KittyKernels.ATTENTION_THREADS, 0, new KernelArgs().ptr(qDec)
+        k.launch(kernels.attention(attention), g[0], g[1], g[2], attention.threads(),
+                kernels.attentionSharedBytes(attention, keyLayout.boosted()), new KernelArgs().ptr(qDec)
                 .ptr(keyPool[l]).ptr(valuePool[l]).ptr(s.decKeyTab).ptr(s.decValueTab).ptr(s.meta).ptr(fpKeys[l]).ptr(fpValues[l])
                 .ptr(partAcc).ptr(partMl).i32(kvHeads).i32(config.sink()).i32(tail.valueRing()).i32(keyLayout.boosted())
                 .i32(a.tilesPerSplit()).i32(a.maxSplits()).f32(a.scaleLog2()));
-        int[] cg = a.combineGrid();
-        k.launch(KittyKernels.COMBINE, cg[0], cg[1], KittyKernels.COMBINE_THREADS, 0, new KernelArgs().ptr(partAcc).ptr(partMl)
-                .ptr(s.meta).ptr(outDec).i32(headDim).i32(config.sink()).i32(a.tilesPerSplit()).i32(a.maxSplits()));
-        k.launch("kitty_rows_out", a.batch(), 1, 256, 0, new KernelArgs().ptr(outDec).ptr(s.decRows).i32(heads).i32(kvHeads)
-                .i32(headDim).i32(paddedGroup).ptr(hi).ptr(lo));
+        if (combine) {
+            int[] cg = a.combineGrid();
+            k.launch(KittyKernels.COMBINE, cg[0], cg[1], KittyKernels.COMBINE_THREADS, 0, new KernelArgs().ptr(partAcc)
+                    .ptr(partMl).ptr(s.meta).ptr(outDec).i32(headDim).i32(config.sink()).i32(a.tilesPerSplit())
+                    .i32(a.maxSplits()));
+        }
     }
 
     /** The flush: this layer's new pages (one key and one value launch), then a chunk's fp rows into its rings. */
@@ -493,6 +528,32 @@ public final class KittyCache implements AutoCloseable {
             replicate(valuePool[l], vn, sizing.valuePages(), vpl);
         }
         ctx.synchronize();
+    }
+
+    /** Benchmarks: the decode queries of the next attention launches, seeded random (a probe has no qkv step before it). */
+    void fillDecodeQueries(long seed) {
+        k.launch("fill_f32_uniform", 256, 1, 256, 0, new KernelArgs().ptr(qDec).i64((long) maxBatch * paddedHeads * headDim)
+                .i64(seed).f32(0f).f32(1f));
+    }
+
+    /** Benchmarks: the decode attention of step {@code s} over layer {@code l}'s pages, without writing any row back. */
+    void attendOnly(Step s, int l, boolean combine) {
+        if (s.attention != null) {
+            attendDecodeRows(s, l, combine);
+        }
+    }
+
+    /** Self-tests: the combined attention output of the last decode launch, [batch][padded heads][D]. */
+    float[] decodeOutput(int batch) {
+        int n = batch * paddedHeads * headDim;
+        byte[] raw = read(outDec, 4 * n);
+        float[] out = new float[n];
+        java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+        return out;
+    }
+
+    public int layers() {
+        return layers;
     }
 
     /** Copies pages [0, made) over the rest of a pool, doubling each time. */

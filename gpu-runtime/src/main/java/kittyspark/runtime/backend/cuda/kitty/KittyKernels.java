@@ -1,16 +1,18 @@
 package kittyspark.runtime.backend.cuda.kitty;
 
+import java.util.List;
+
 /**
- * Names and fixed launch shapes of the kernels in {@code kitty_pages.ptx} (built from
- * gpu-runtime/src/main/cuda/kitty_pages.cu). The attention kernel is compiled per head dim and
- * GQA group size; this record says whether a model shape has one and what it is called.
+ * Names and launch shapes of the Kitty page kernels: the quantizers (kitty_quantize.ptx) and the
+ * decode attention with its combine (kitty_attention.ptx), built from gpu-runtime/src/main/cuda.
+ * The attention kernels are compiled per head dim and GQA group size; this record says whether a
+ * model shape has them and what they are called.
  */
 public record KittyKernels(int headDim, int groupSize) {
-    /** Classpath resource of the PTX. */
-    public static final String PTX_RESOURCE = "/kittyspark/cuda/kitty_pages.ptx";
+    /** The PTX modules, loaded only by a backend that holds quantized pages. */
+    public static final List<String> MODULES = List.of("kitty_quantize", "kitty_attention");
     /** Tokens per page the attention kernels are compiled for. */
     public static final int PAGE_SIZE = 128;
-    public static final int ATTENTION_THREADS = 128;
     public static final int COMBINE_THREADS = 128;
     public static final String COMBINE = "kitty_attention_combine";
 
@@ -26,23 +28,42 @@ public record KittyKernels(int headDim, int groupSize) {
                 && (groupSize == 1 || groupSize == 2 || groupSize == 4 || groupSize == 8);
     }
 
-    /** Boosted key channels the attention kernel's shared memory holds: at most half the channels. */
+    /** Boosted key channels the attention kernels hold: at most half the channels. */
     public int maxBoosted() {
         return headDim / 2;
     }
 
-    /**
-     * The decode-attention kernel: the variant whose pages arrive by TMA bulk copies on an
-     * mbarrier, the faster of the two on the H100 (docs/bench/kitty-kernels.md: 326 vs 348 us
-     * per layer at batch 64, 8K context). Needs sm_90.
-     */
-    public String attention() {
-        return "kitty_attention_bulk_d" + headDim + "_g" + groupSize;
+    /** The decode-attention kernel of {@code v} for this shape. */
+    public String attention(KittyAttentionVariant v) {
+        return v.kernel(headDim, groupSize);
     }
 
-    /** The same attention with pages staged by 16-byte cp.async (slightly faster at batch 1). */
-    public String attentionCpAsync() {
-        return "kitty_attention_d" + headDim + "_g" + groupSize;
+    /** Dynamic shared memory a launch of {@code v} needs (the four-warp variants use static memory only). */
+    public int attentionSharedBytes(KittyAttentionVariant v, int boosted) {
+        return v == KittyAttentionVariant.I8 ? i8SharedBytes(boosted) : 0;
+    }
+
+    /**
+     * kitty_attention_i8.cuh's {@code i8_shared_bytes}: two stages of a key page (with room for
+     * every high-plane row its boosted k-tiles read) and a value page, the two B operands (digit
+     * columns, rows padded to 4 mod 8 words), and two mbarriers.
+     */
+    public int i8SharedBytes(int boosted) {
+        if (boosted < 0 || boosted > maxBoosted()) {
+            throw new IllegalArgumentException("boosted channels must be in [0, " + maxBoosted() + "], got " + boosted);
+        }
+        int d = headDim;
+        int g = groupSize;
+        int ncol = 8 * (g == 8 ? 3 : 2);
+        int keyRowWords = (d + 32 * (d / 64)) / 4;
+        int keyStride = (keyRowWords + 3) / 8 * 8 + 4;
+        int keyOperand = ncol * keyStride * 4;
+        int valueOperand = Math.max(ncol * 36 * 4, Math.max(4 * g * d, 512 * g));
+        int keyPage = 32 * (d + boosted) + (boosted > 0 ? d : 0) + 4 * d;
+        int keyRows = 32 * (d + 32 * ((boosted + 31) / 32));
+        int keyStage = (Math.max(keyPage, keyRows) + 15) / 16 * 16;
+        int valueStage = PAGE_SIZE * (d / 4) + 4 * PAGE_SIZE;
+        return 2 * (keyStage + valueStage) + keyOperand + valueOperand + 16;
     }
 
     public static String quantizeKeys(boolean fp16Source) {

@@ -99,6 +99,25 @@ public final class KittySequenceTable {
         return Arrays.copyOf(valueTable, Math.max(1, valueIds));
     }
 
+    /** Packed key and value pages the step's attention reads, over all sequences (one layer, one kv head each). */
+    public long keyPagesRead() {
+        return keyIds;
+    }
+
+    public long valuePagesRead() {
+        return valueIds;
+    }
+
+    /** Full-precision rows the step's attention reads, keys and values together (one layer, one kv head each). */
+    public long fp16RowsRead() {
+        long rows = 0;
+        for (int i = 0; i < sequences; i++) {
+            int at = INTS_PER_SEQUENCE * i;
+            rows += 2L * meta[at] - (long) (meta[at + 1] + meta[at + 2]) * config.pageSize();
+        }
+        return rows;
+    }
+
     public int[] lengths() {
         int[] l = new int[sequences];
         for (int i = 0; i < sequences; i++) {

@@ -1,265 +1,24 @@
-// Kitty / KIVI quantized KV pages on the GPU (issue 6, first part):
-//   1. kitty_quantize_keys_{f32,f16}    full key buffers -> packed key pages (KeyPageLayout bytes)
-//   2. kitty_quantize_values_{f32,f16}  full value buffers -> packed value pages (ValuePageLayout bytes)
-//   3. kitty_attention_bulk_d{64,128}_g{1,2,4,8} (pages by TMA bulk copies, the default) and
-//      kitty_attention_d{64,128}_g{1,2,4,8} (pages by cp.async), + kitty_attention_combine:
-//      split-KV decode attention that reads the packed pages directly.
-//      Measured: docs/bench/kitty-kernels.md.
+// Split-KV decode attention over Kitty / KIVI pages on the GPU (the pages are made by
+// kitty_quantize.cu; the memory contract is in kitty_pages.cuh):
+//   kitty_attention_i8_d{64,128}_g{1,2,4,8}    one warp per block, pages by TMA bulk copies,
+//                                              2-bit codes as u8 operands of integer tensor-core
+//                                              products (the default, section 4)
+//   kitty_attention_bulk_d{64,128}_g{1,2,4,8}  four warps per block, pages by TMA bulk copies,
+//                                              codes as bf16 operands (the earlier default)
+//   kitty_attention_d{64,128}_g{1,2,4,8}       the same with pages by 16-byte cp.async
+//   kitty_attention_combine                    merges the splits
+// Checked numerically against a float64 reference (gpu-runtime/src/test/cuda/); measured in
+// docs/bench/kitty-kernels.md.
 //
-// Kernels 1 and 2 are byte-exact with the Java reference (kvquant): every rounding step is
-// the Java one (fp32 ops with explicit _rn intrinsics so nothing is contracted into an FMA,
-// Java's Math.min/max semantics for -0 and NaN, Java's own fp16 rounding, floor + saturating
-// int conversion, channel ranking by Float.compare with ties to the lower index).
-//
-// Kernel 3 is checked numerically (float64 reference): it folds dequantization into the
-// matrix products instead of materializing x' = q * scale + min (see the attention section).
-//
-// The memory contract (what the engine allocates) is in kitty_pages.cuh and mirrored by the
-// Java classes of kittyspark.runtime.backend.cuda.kitty.
-//
-// Build: gpu-runtime/src/main/cuda/build-kitty-ptx.sh (no --use_fast_math, no -ftz: the
-// numerics must stay IEEE).
+// Build: gpu-runtime/src/main/cuda/build-ptx.sh (no --use_fast_math, no -ftz).
+#include "common.cuh"
+#include "kitty_attention_i8.cuh"
 #include "kitty_pages.cuh"
-
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-#include <stdint.h>
-
-namespace kitty {
-
-// ---------------------------------------------------------------------------------------------
-// Java-exact scalar numerics
-// ---------------------------------------------------------------------------------------------
-
-// Math.min(float, float): NaN wins, -0 is below +0. Order-independent, so it may be reduced
-// in any order (the Java loop is sequential).
-__device__ __forceinline__ float java_min(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == 0.f && b == 0.f) return __int_as_float(__float_as_int(a) | __float_as_int(b));
-    return a <= b ? a : b;
-}
-
-// Math.max(float, float): NaN wins, +0 is above -0.
-__device__ __forceinline__ float java_max(float a, float b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    if (a == 0.f && b == 0.f) return __int_as_float(__float_as_int(a) & __float_as_int(b));
-    return a >= b ? a : b;
-}
-
-// Fp16.fromFloat, bit for bit (round to nearest even, Java's NaN payload rule).
-__device__ __forceinline__ uint32_t java_fp16_bits(float f) {
-    uint32_t bits = __float_as_uint(f);
-    uint32_t sign = (bits >> 16) & 0x8000u;
-    int exp = (bits >> 23) & 0xff;
-    uint32_t mant = bits & 0x7fffffu;
-    if (exp == 0xff) return sign | 0x7c00u | (mant != 0 ? (0x200u | (mant >> 13)) : 0u);
-    int e = exp - 127 + 15;
-    if (e >= 0x1f) return sign | 0x7c00u;
-    if (e <= 0) {
-        if (e < -10) return sign;
-        uint32_t m = mant | 0x800000u;
-        int shift = 14 - e;
-        uint32_t half = m >> shift;
-        uint32_t rem = m & ((1u << shift) - 1u);
-        uint32_t mid = 1u << (shift - 1);
-        if (rem > mid || (rem == mid && (half & 1u))) half++;
-        return sign | half;
-    }
-    uint32_t half = ((uint32_t) e << 10) | (mant >> 13);
-    uint32_t rem = mant & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) half++;
-    return (sign | half) & 0xffffu;
-}
-
-__device__ __forceinline__ float fp16_bits_to_float(uint32_t h) {
-    return __half2float(__ushort_as_half((unsigned short) h));
-}
-
-// AsymmetricQuantizer.params + quantize: scale = max((mx - mn) / levels, 1e-6) in fp32, both
-// rounded to fp16; q = clamp(floor((x - mn) / scale + 0.5), 0, levels).
-struct QuantParams {
-    uint32_t scale_bits, min_bits;
-    float scale, min;
-};
-
-__device__ __forceinline__ QuantParams java_params(float mn, float mx, int levels) {
-    float scale = java_max(__fdiv_rn(__fsub_rn(mx, mn), (float) levels), 1e-6f);
-    QuantParams p;
-    p.scale_bits = java_fp16_bits(scale);
-    p.min_bits = java_fp16_bits(mn);
-    p.scale = fp16_bits_to_float(p.scale_bits);
-    p.min = fp16_bits_to_float(p.min_bits);
-    return p;
-}
-
-__device__ __forceinline__ int java_quantize(float x, float scale, float mn, int levels) {
-    // floorf + cvt.rzi: NaN -> 0 and saturation, like Java's (int) Math.floor(...)
-    int q = __float2int_rz(floorf(__fadd_rn(__fdiv_rn(__fsub_rn(x, mn), scale), 0.5f)));
-    return max(0, min(levels, q));
-}
-
-// Float.compare order key of a non-negative score: NaN (any payload) is the largest.
-__device__ __forceinline__ uint32_t score_key(float s) {
-    return s != s ? 0x7fc00000u : __float_as_uint(s);
-}
-
-template <typename T>
-__device__ __forceinline__ float load_f(const T* p);
-template <>
-__device__ __forceinline__ float load_f<float>(const float* p) { return *p; }
-template <>
-__device__ __forceinline__ float load_f<__half>(const __half* p) { return __half2float(*p); }
-
-__device__ __forceinline__ void copy_out(uint8_t* __restrict__ dst, const uint8_t* src, int bytes) {
-    if ((((uintptr_t) dst) & 3) == 0 && (bytes & 3) == 0) {
-        for (int i = threadIdx.x; i < bytes / 4; i += blockDim.x)
-            reinterpret_cast<uint32_t*>(dst)[i] = reinterpret_cast<const uint32_t*>(src)[i];
-    } else {
-        for (int i = threadIdx.x; i < bytes; i += blockDim.x) dst[i] = src[i];
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1. Key pages. Block = one (job, kv head); thread d owns channel d (blockDim >= D).
-//    Scoring runs each channel's tokens in token order in one thread: the fp32 sum is the
-//    Java one. The page is built in shared memory and written out coalesced.
-// ---------------------------------------------------------------------------------------------
-template <typename T>
-__device__ void quantize_keys(const PageJob* __restrict__ jobs, int P, int D, int B, int token_stride,
-                              int head_stride) {
-    extern __shared__ __align__(16) uint8_t smem[];
-    const int row = P / 4;
-    const int high_off = D * row;
-    const int index_off = high_off + B * row;
-    const int meta_off = index_off + (B > 0 ? D : 0);
-    const int page_bytes = meta_off + D * 4;
-    uint8_t* page = smem;
-    float* score = reinterpret_cast<float*>(smem + ((page_bytes + 15) & ~15));
-
-    const PageJob job = jobs[blockIdx.x];
-    const int h = blockIdx.y;
-    const T* src = reinterpret_cast<const T*>(job.src) + (size_t) h * head_stride;
-    uint8_t* dst = reinterpret_cast<uint8_t*>(job.dst) + (size_t) h * page_bytes;
-    const int d = threadIdx.x;
-
-    float mn = __int_as_float(0x7f800000), mx = __int_as_float(0xff800000), sum = 0.f;
-    if (d < D) {
-        for (int t = 0; t < P; t++) {
-            float x = load_f<T>(src + (size_t) t * token_stride + d);
-            sum = __fadd_rn(sum, fabsf(x));
-            mn = java_min(mn, x);
-            mx = java_max(mx, x);
-        }
-        score[d] = __fdiv_rn(sum, (float) P);
-    }
-    __syncthreads();
-    int slot = B;
-    if (d < D && B > 0) {
-        uint32_t mine = score_key(score[d]);
-        int rank = 0;
-        for (int e = 0; e < D; e++) {
-            uint32_t other = score_key(score[e]);
-            rank += (other > mine || (other == mine && e < d)) ? 1 : 0;
-        }
-        slot = rank < B ? rank : B;
-    }
-    if (d < D) {
-        const bool boost = slot < B;
-        const int levels = boost ? 15 : 3;
-        QuantParams p = java_params(mn, mx, levels);
-        for (int t0 = 0; t0 < P; t0 += 4) {
-            uint32_t lo = 0, hi = 0;
-            for (int s = 0; s < 4; s++) {
-                float x = load_f<T>(src + (size_t) (t0 + s) * token_stride + d);
-                int q = java_quantize(x, p.scale, p.min, levels);
-                lo |= (uint32_t) (q & 3) << (2 * s);
-                hi |= (uint32_t) ((q >> 2) & 3) << (2 * s);
-            }
-            page[d * row + t0 / 4] = (uint8_t) lo;
-            if (boost) page[high_off + slot * row + t0 / 4] = (uint8_t) hi;
-        }
-        if (B > 0) page[index_off + d] = (uint8_t) slot;
-        uint8_t* m = page + meta_off + 4 * d;
-        m[0] = (uint8_t) p.scale_bits;
-        m[1] = (uint8_t) (p.scale_bits >> 8);
-        m[2] = (uint8_t) p.min_bits;
-        m[3] = (uint8_t) (p.min_bits >> 8);
-    }
-    __syncthreads();
-    copy_out(dst, page, page_bytes);
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. Value pages. Block = one (job, kv head); a warp per token, lane l owns channels 4l..4l+3
-//    (+128k): one output byte per lane. min/max reduce in any order (Java semantics are
-//    order-free), the rest is per element.
-// ---------------------------------------------------------------------------------------------
-template <typename T>
-__device__ void quantize_values(const PageJob* __restrict__ jobs, int P, int D, int token_stride, int head_stride) {
-    extern __shared__ __align__(16) uint8_t smem[];
-    const int row = D / 4;
-    const int meta_off = P * row;
-    const int page_bytes = meta_off + P * 4;
-    const PageJob job = jobs[blockIdx.x];
-    const int h = blockIdx.y;
-    const T* src = reinterpret_cast<const T*>(job.src) + (size_t) h * head_stride;
-    uint8_t* dst = reinterpret_cast<uint8_t*>(job.dst) + (size_t) h * page_bytes;
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-
-    for (int t = warp; t < P; t += warps) {
-        const T* x = src + (size_t) t * token_stride;
-        float mn = __int_as_float(0x7f800000), mx = __int_as_float(0xff800000);
-        for (int c = 4 * lane; c < D; c += 128)
-            for (int s = 0; s < 4; s++) {
-                float v = load_f<T>(x + c + s);
-                mn = java_min(mn, v);
-                mx = java_max(mx, v);
-            }
-        for (int o = 16; o > 0; o >>= 1) {
-            mn = java_min(mn, __shfl_xor_sync(0xffffffffu, mn, o));
-            mx = java_max(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-        }
-        QuantParams p = java_params(mn, mx, 3);
-        for (int c = 4 * lane; c < D; c += 128) {
-            uint32_t b = 0;
-            for (int s = 0; s < 4; s++) b |= (uint32_t) java_quantize(load_f<T>(x + c + s), p.scale, p.min, 3) << (2 * s);
-            smem[t * row + c / 4] = (uint8_t) b;
-        }
-        if (lane == 0) {
-            uint8_t* m = smem + meta_off + 4 * t;
-            m[0] = (uint8_t) p.scale_bits;
-            m[1] = (uint8_t) (p.scale_bits >> 8);
-            m[2] = (uint8_t) p.min_bits;
-            m[3] = (uint8_t) (p.min_bits >> 8);
-        }
-    }
-    __syncthreads();
-    copy_out(dst, smem, page_bytes);
-}
-
-}  // namespace kitty
-
-extern "C" __global__ void kitty_quantize_keys_f32(const kitty::PageJob* jobs, int P, int D, int B, int token_stride,
-                                                   int head_stride) {
-    kitty::quantize_keys<float>(jobs, P, D, B, token_stride, head_stride);
-}
-extern "C" __global__ void kitty_quantize_keys_f16(const kitty::PageJob* jobs, int P, int D, int B, int token_stride,
-                                                   int head_stride) {
-    kitty::quantize_keys<__half>(jobs, P, D, B, token_stride, head_stride);
-}
-extern "C" __global__ void kitty_quantize_values_f32(const kitty::PageJob* jobs, int P, int D, int token_stride,
-                                                     int head_stride) {
-    kitty::quantize_values<float>(jobs, P, D, token_stride, head_stride);
-}
-extern "C" __global__ void kitty_quantize_values_f16(const kitty::PageJob* jobs, int P, int D, int token_stride,
-                                                     int head_stride) {
-    kitty::quantize_values<__half>(jobs, P, D, token_stride, head_stride);
-}
+#include "kitty_ptx.cuh"
+#include "kitty_tiles.cuh"
 
 // =============================================================================================
-// 3. Split-KV decode attention over packed pages.
+// 1. Split-KV decode attention over packed pages, four warps per block (bf16 code operands).
 //
 // Grid (split, kv head, sequence), 128 threads. A sequence's tokens are cut into tiles of
 // P = 128: first ceil(min(S, len) / P) sink tiles, then body tile i = tokens S + iP .. ; body
@@ -281,11 +40,6 @@ namespace kitty {
 constexpr int NTHREADS = 128;
 constexpr int NWARPS = 4;
 
-__device__ __forceinline__ int sink_tiles(int length, int sink) { return (min(sink, length) + ATTN_P - 1) / ATTN_P; }
-
-__device__ __forceinline__ int num_tiles(int length, int sink) {
-    return sink_tiles(length, sink) + (length > sink ? (length - sink + ATTN_P - 1) / ATTN_P : 0);
-}
 
 // XOR swizzle of 16-byte chunks inside each 128-byte line of a packed plane whose rows are R
 // bytes, so the 4 lanes of a quad that read rows 4 apart hit different banks.
@@ -294,21 +48,7 @@ __device__ __forceinline__ int swz(int a) {
     return a ^ ((((a >> 7) & (R / 8 - 1)) << 1) << 4);
 }
 
-__device__ __forceinline__ void cp_async16(void* smem_dst, const void* gmem_src) {
-    uint32_t s = (uint32_t) __cvta_generic_to_shared(smem_dst);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem_src));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::); }
 
-__device__ __forceinline__ void mma_bf16(float (&c)[4], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
-                                         uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-        "{%0,%1,%2,%3};\n"
-        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-        : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
 
 // Two 2-bit codes at bit position 2s of the low bytes of each 16-bit half of w, as bf16x2
 // exact integers: 0x4300 | c is 128 + c, minus 128.
@@ -366,32 +106,6 @@ struct __align__(16) AttnSmem {
     float pm[G], m[G], l[G];
 };
 
-struct TileInfo {
-    int start, count;
-    bool key_packed, value_packed, sink;
-    int body;  // body tile index (page index) or -1
-};
-
-__device__ __forceinline__ TileInfo tile_info(int tile, const SeqMeta& sm, int sink) {
-    TileInfo ti;
-    int st = sink_tiles(sm.length, sink);
-    if (tile < st) {
-        ti.start = tile * ATTN_P;
-        ti.count = min(ATTN_P, min(sink, sm.length) - ti.start);
-        ti.key_packed = ti.value_packed = false;
-        ti.sink = true;
-        ti.body = -1;
-    } else {
-        int j = tile - st;
-        ti.start = sink + j * ATTN_P;
-        ti.count = min(ATTN_P, sm.length - ti.start);
-        ti.key_packed = j < sm.key_pages;
-        ti.value_packed = j < sm.value_pages;
-        ti.sink = false;
-        ti.body = j;
-    }
-    return ti;
-}
 
 template <int D, int G>
 __device__ __forceinline__ void issue_tile_loads(AttnSmem<D, G>& sh, int buf, const TileInfo& ti, const SeqMeta& sm,
@@ -423,21 +137,7 @@ __device__ __forceinline__ void issue_tile_loads(AttnSmem<D, G>& sh, int buf, co
     }
 }
 
-__device__ __forceinline__ void prefetch_l2(const void* p) { asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p)); }
 
-template <int D>
-__device__ __forceinline__ const __half* fp_key_row(const __half* fp_keys, const SeqMeta& sm, int pos, int sink,
-                                                    int kv_heads, int h) {
-    const int row = pos < sink ? pos : sink + (pos - sink) % ATTN_P;
-    return fp_keys + (((size_t) sm.fp_slot * (sink + ATTN_P) + row) * kv_heads + h) * D;
-}
-
-template <int D>
-__device__ __forceinline__ const __half* fp_value_row(const __half* fp_values, const SeqMeta& sm, int pos, int sink,
-                                                      int value_ring, int kv_heads, int h) {
-    const int row = pos < sink ? pos : sink + (pos - sink) % value_ring;
-    return fp_values + (((size_t) sm.fp_slot * (sink + value_ring) + row) * kv_heads + h) * D;
-}
 
 template <int D, int G>
 __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict__ key_pool,
@@ -822,33 +522,7 @@ __device__ void attention(const float* __restrict__ q, const uint8_t* __restrict
 // tokens or channels, position perm16(x) holds x, so lane (gid, tig) reads rows tig + 4 j (the
 // quad reads 4 adjacent rows) and the B operands, scores and p are stored in that order.
 // ---------------------------------------------------------------------------------------------
-__device__ __forceinline__ int perm16(int x) { return (x & ~15) | ((x & 3) << 2) | ((x >> 2) & 3); }
 
-__device__ __forceinline__ uint32_t smem_u32(const void* p) { return (uint32_t) __cvta_generic_to_shared(p); }
-__device__ __forceinline__ void mbar_init(uint64_t* bar, int count) {
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(count));
-}
-__device__ __forceinline__ void fence_mbarrier_init() { asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory"); }
-__device__ __forceinline__ void fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-__device__ __forceinline__ void mbar_arrive_expect_tx(uint64_t* bar, uint32_t bytes) {
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_u32(bar)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void bulk_copy(void* dst, const void* src, uint32_t bytes, uint64_t* bar) {
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
-                     smem_u32(dst)),
-                 "l"(src), "r"(bytes), "r"(smem_u32(bar))
-                 : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint64_t* bar, uint32_t parity) {
-    uint32_t done;
-    do {
-        asm volatile(
-            "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}\n"
-            : "=r"(done)
-            : "r"(smem_u32(bar)), "r"(parity)
-            : "memory");
-    } while (!done);
-}
 
 template <int D>
 struct BulkStage {
@@ -1373,3 +1047,30 @@ extern "C" __global__ void __launch_bounds__(128) kitty_attention_combine(const 
         if (d < D) out[((size_t) b * heads + hq) * D + d] = acc * inv;
     }
 }
+
+// Section 4, variant "i8" (kitty_attention_i8.cuh): grid (split, kv head, sequence), 32 threads,
+// dynamic shared memory i8_shared_bytes(boosted) (KittyKernels.i8SharedBytes), checked here:
+// a launch with less traps instead of writing past it. MINB 8: 8 blocks per SM (what shared
+// memory allows at D = 128, G <= 4, B <= 32), so up to 255 registers per thread.
+#define KITTY_ATTENTION_I8(D, G)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(32, 8) kitty_attention_i8_d##D##_g##G(                              \
+        const float* q, const uint8_t* key_pool, const uint8_t* value_pool, const int* key_table,                   \
+        const int* value_table, const kitty::SeqMeta* seqs, const __half* fp_keys, const __half* fp_values,          \
+        float* part_acc, float* part_ml, int kv_heads, int sink, int value_ring, int boosted, int tiles_per_split,    \
+        int max_splits, float scale_log2) {                                                                          \
+        extern __shared__ __align__(128) uint8_t i8_smem[];                                                          \
+        uint32_t have;                                                                                               \
+        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(have));                                                        \
+        if (have < (uint32_t) kitty::i8_shared_bytes<D, G>(boosted)) __trap();                                      \
+        kitty::attention_i8<D, G>(q, key_pool, value_pool, key_table, value_table, seqs, fp_keys, fp_values,        \
+                                  part_acc, part_ml, kv_heads, sink, value_ring, boosted, tiles_per_split,           \
+                                  max_splits, scale_log2, i8_smem, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x); \
+    }
+KITTY_ATTENTION_I8(64, 1)
+KITTY_ATTENTION_I8(64, 2)
+KITTY_ATTENTION_I8(64, 4)
+KITTY_ATTENTION_I8(64, 8)
+KITTY_ATTENTION_I8(128, 1)
+KITTY_ATTENTION_I8(128, 2)
+KITTY_ATTENTION_I8(128, 4)
+KITTY_ATTENTION_I8(128, 8)
