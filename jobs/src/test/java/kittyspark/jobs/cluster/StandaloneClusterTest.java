@@ -304,6 +304,8 @@ class StandaloneClusterTest {
                 .config("spark.executor.resource.gpu.amount", "1")
                 .config("spark.task.resource.gpu.amount", "0.5")
                 .config("spark.executor.extraClassPath", dirs.toString()) // module classes; jars come from SPARK_HOME/jars
+                // As documented for clusters: executors run the CPU backend's SIMD kernels.
+                .config("spark.executor.extraJavaOptions", "--add-modules=jdk.incubator.vector")
                 .config("spark.sql.shuffle.partitions", "4")
                 .getOrCreate();
         try {
