@@ -14,6 +14,8 @@ cd "$SRC"
 MODULES=(*.cu)
 for cu in "${MODULES[@]}"; do
   nvcc -arch=sm_90 -O3 -ptx -I "$SRC" "$cu" -o "$OUT/${cu%.cu}.ptx"
+  # Shipped xz-compressed (the loader decompresses): PTX is text, ~10x smaller.
+  xz -9 -f "$OUT/${cu%.cu}.ptx"
 done
 # manifest: one line per source, the modules and every header they may include: sha256  name
 sha256sum ./*.cu ./*.cuh | sed 's|  \./|  |' | sort -k2 > "$OUT/manifest.sha256"

@@ -71,7 +71,7 @@ class PtxManifestTest {
         assertEquals(new TreeSet<>(sources(".cu")), new TreeSet<>(modules.stream().map(m -> m + ".cu").toList()),
                 "every .cu is a module the backend loads (Kernels.MODULES, KittyKernels.MODULES), and the other way round");
         for (String module : modules) {
-            assertTrue(Files.isRegularFile(PTX.resolve(module + ".ptx")), module + ".ptx missing: " + FIX);
+            assertTrue(Files.isRegularFile(PTX.resolve(module + ".ptx.xz")), module + ".ptx.xz missing: " + FIX);
         }
     }
 

@@ -35,12 +35,13 @@ public final class Kernels {
     }
 
     public static byte[] ptx(String module) {
-        String path = "/kittyspark/cuda/" + module + ".ptx";
-        try (InputStream in = Kernels.class.getResourceAsStream(path)) {
-            if (in == null) {
+        // Stored xz-compressed: PTX is text that compresses ~10x, and the jars travel to GPU machines.
+        String path = "/kittyspark/cuda/" + module + ".ptx.xz";
+        try (InputStream raw = Kernels.class.getResourceAsStream(path)) {
+            if (raw == null) {
                 throw new IllegalStateException(path + " is not on the classpath; run gpu-runtime/src/main/cuda/build-ptx.sh");
             }
-            byte[] b = in.readAllBytes();
+            byte[] b = new org.tukaani.xz.XZInputStream(raw).readAllBytes();
             byte[] z = new byte[b.length + 1]; // cuModuleLoadData reads a NUL-terminated string
             System.arraycopy(b, 0, z, 0, b.length);
             return z;
