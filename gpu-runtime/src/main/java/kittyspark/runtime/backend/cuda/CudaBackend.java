@@ -130,9 +130,6 @@ public final class CudaBackend implements Backend {
             this.fp16 = new Fp16PagedCache(c, arena, budget.fp16Pages(), attention);
             this.gemms = GemmCandidates.open(ctx, k, split, b.splitK, budget.splitKFloats(), b.cublasWorkspace,
                     Cublas.WORKSPACE_BYTES, s.cublas());
-            for (String g : new String[] {"gemm_tiled_plain", "gemm_tiled_split"}) {
-                k.allowSharedMemory(g, GemmPlan.of(GemmPlan.DECODE_MAX_M + 1, 128, 32, g.endsWith("split")).sharedBytes());
-            }
             this.gemm = planGemms();
             this.loop = new LayerLoop(c, w, k, gemm, b, split);
             this.sampler = new DeviceSampler(ctx, k, b, vocab);
