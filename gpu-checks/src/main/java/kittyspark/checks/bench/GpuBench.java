@@ -227,8 +227,8 @@ public final class GpuBench {
         line("");
         line("## Decode step (one new token per sequence, device sampling included; host clock, median of %d steps)", o.decodeSteps());
         line("");
-        line("| batch | context | step ms | roofline ms | x roofline | tokens/s | bound |");
-        line("|---:|---:|---:|---:|---:|---:|---|");
+        line("| batch | context | step ms | roofline ms | x roofline | tokens/s | bound | host enqueue ms | launches |");
+        line("|---:|---:|---:|---:|---:|---:|---|---:|---:|");
         int vocab = gpu.config().vocabSize();
         for (int ctxLen : o.contexts()) {
             java.util.Set<Integer> measured = new java.util.HashSet<>();
@@ -256,6 +256,8 @@ public final class GpuBench {
                 }
                 SplittableRandom rnd = new SplittableRandom(b * 31L + ctxLen);
                 double[] ms = new double[o.decodeSteps()];
+                double[] hostMs = new double[o.decodeSteps()];
+                long launches = 0;
                 for (int step = -2; step < o.decodeSteps(); step++) {
                     List<ForwardInput> in = new ArrayList<>(b);
                     List<SampleSpec> specs = new ArrayList<>(b);
@@ -263,10 +265,13 @@ public final class GpuBench {
                         in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
                         specs.add(new SampleSpec(SamplingParams.greedy(1), 0, null));
                     }
+                    long l0 = gpu.kernels().launched();
                     long t0 = System.nanoTime();
                     gpu.forwardAndSample(in, specs);
                     if (step >= 0) {
                         ms[step] = (System.nanoTime() - t0) / 1e6;
+                        hostMs[step] = gpu.lastStepHostNanos() / 1e6;
+                        launches = gpu.kernels().launched() - l0;
                     }
                 }
                 seqs.forEach(SequenceState::release);
@@ -274,10 +279,12 @@ public final class GpuBench {
                 Roofline.Cost cost = roof.decodeStep(b, ctxLen, 2.0);
                 double floor = cost.seconds() * 1e3;
                 r.put("fits", true).put("step_ms", med).put("roofline_ms", floor).put("x_roofline", med / floor)
-                        .put("tokens_per_s", b / (med / 1e3)).put("memory_bound", cost.memoryBound());
-                line("| %d | %d | %.2f | %.2f | %.2f | %.0f | %s |", b, ctxLen, med, floor, med / floor, b / (med / 1e3),
-                        cost.memoryBound() ? "memory" : "compute");
-                System.err.printf(Locale.ROOT, "decode b=%d ctx=%d: %.2f ms (roofline %.2f)%n", b, ctxLen, med, floor);
+                        .put("tokens_per_s", b / (med / 1e3)).put("memory_bound", cost.memoryBound())
+                        .put("host_enqueue_ms", median(hostMs)).put("kernel_launches", launches);
+                line("| %d | %d | %.2f | %.2f | %.2f | %.0f | %s | %.2f | %d |", b, ctxLen, med, floor, med / floor,
+                        b / (med / 1e3), cost.memoryBound() ? "memory" : "compute", median(hostMs), launches);
+                System.err.printf(Locale.ROOT, "decode b=%d ctx=%d: %.2f ms (roofline %.2f), host enqueue %.2f ms, %d kernel launches"
+                        + " (cuBLAS calls not counted)%n", b, ctxLen, med, floor, median(hostMs), launches);
             }
         }
     }

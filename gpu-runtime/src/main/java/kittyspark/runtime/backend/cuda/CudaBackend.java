@@ -52,6 +52,7 @@ import org.slf4j.LoggerFactory;
  * calling thread and runs under the backend's lock.
  */
 public final class CudaBackend implements Backend {
+    private long lastStepHostNanos;
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
     public static final int PAGE_TOKENS = Fp16PagedCache.PAGE_TOKENS;
     public static final int SAMPLE_THREADS = DeviceSampler.THREADS;
@@ -243,6 +244,15 @@ public final class CudaBackend implements Backend {
     }
 
     /** Max concurrent sequences of {@code tokens} each that the pool of mode {@code kv} holds. */
+    /**
+     * Host time of the last {@link #forwardAndSample} up to the moment every layer's work was
+     * enqueued (before sampling waits for the device): when it is close to the whole step, the
+     * step is bound by the host's launches, not by the GPU.
+     */
+    public synchronized long lastStepHostNanos() {
+        return lastStepHostNanos;
+    }
+
     public synchronized long maxSequences(KvSettings kv, long tokens) {
         return kv.quantized() ? kittyCache(kv).maxSequences(tokens) : fp16.pool().maxSequencesOf(tokens);
     }
@@ -436,6 +446,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public synchronized List<SampledToken> forwardAndSample(List<ForwardInput> batch, List<SampleSpec> samples) {
+        long started = System.nanoTime();
         ctx.makeCurrent();
         List<CudaSequence> seqs = sequencesOf(batch);
         CudaStepCapacity cap = new CudaStepCapacity(budget.stepRows(), budget.logitRowsDev());
@@ -464,7 +475,10 @@ public final class CudaBackend implements Backend {
         SampledToken[] picked = new SampledToken[0];
         if (!specs.isEmpty()) {
             loop.logits(logitRows, specs.size());
+            lastStepHostNanos = System.nanoTime() - started;
             picked = sampler.sample(specs.toArray(new SampleSpec[0]));
+        } else {
+            lastStepHostNanos = System.nanoTime() - started;
         }
         List<SampledToken> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {

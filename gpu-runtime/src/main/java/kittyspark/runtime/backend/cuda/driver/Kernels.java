@@ -21,6 +21,7 @@ public final class Kernels {
     /** The PTX files of src/main/resources/kittyspark/cuda. */
     public static final List<String> MODULES = List.of("gemm", "attention", "layers", "sampling", "synth", "kitty_step");
 
+    private long launched;
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final CUstream stream;
@@ -104,5 +105,11 @@ public final class Kernels {
             return; // nothing to do
         }
         JCudaDriver.cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.build(), null);
+        launched++;
+    }
+
+    /** Kernels launched so far through this object (benchmarks count a step's launches with it). */
+    public long launched() {
+        return launched;
     }
 }
