@@ -243,6 +243,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Max concurrent sequences of {@code tokens} each that the pool of mode {@code kv} holds. */
+    @Override
     public synchronized long maxSequences(KvSettings kv, long tokens) {
         return kv.quantized() ? kittyCache(kv).maxSequences(tokens) : fp16.pool().maxSequencesOf(tokens);
     }
@@ -603,6 +604,11 @@ public final class CudaBackend implements Backend {
         }
         ctx.synchronize(); // the previous step's uploads have left the staging buffer
         return KittyAttentionProbe.of(kc, kseqs, lengths, seed);
+    }
+
+    @Override
+    public synchronized long kvPoolBytes(KvSettings kv) {
+        return kv.quantized() ? kittyPoolBytes(kv) : (long) fp16.pool().totalPages() * fp16.pool().bytesPerPage();
     }
 
     /** Benchmarks: the quantized pool's bytes (pages and tail slots). */
