@@ -41,6 +41,7 @@ class EngineUtilisationTest {
     /** The CPU model on a scripted clock (each step takes 10 ms), a pool of {@code poolSequences}, and a gate on steps. */
     static final class ScriptedBackend implements Backend {
         final AtomicLong clock = new AtomicLong();
+        final java.util.concurrent.atomic.AtomicInteger entered = new java.util.concurrent.atomic.AtomicInteger();
         final long poolSequences;
         volatile CountDownLatch hold = new CountDownLatch(0);
 
@@ -70,6 +71,7 @@ class EngineUtilisationTest {
 
         @Override
         public List<SampledToken> forwardAndSample(List<ForwardInput> batch, List<SampleSpec> samples) {
+            entered.incrementAndGet();
             try {
                 hold.await(30, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -144,7 +146,7 @@ class EngineUtilisationTest {
             b.hold = new CountDownLatch(1);
             List<CompletableFuture<GenerationResult>> fs = new ArrayList<>();
             fs.add(e.submit(request("a")));
-            while (e.stats().activeSequences() == 0) {
+            while (b.entered.get() < 5 + 1) {
                 Thread.sleep(1); // "a" is admitted alone; its first step waits on the gate
             }
             for (String id : new String[] {"b", "c", "d"}) {
