@@ -67,6 +67,9 @@ public final class ExecutorBench implements Callable<Integer> {
     int rows;
     @Option(names = "--max-batch", defaultValue = "0", description = "Engine max batch (0: BatchDefaults).")
     int maxBatch;
+    @Option(names = "--prefill-chunk", defaultValue = "2048",
+            description = "Prompt tokens per step (default: ${DEFAULT-VALUE}, the job's kitty.engine.prefill-chunk).")
+    int prefillChunk;
     @Option(names = "--kv-budget-gib", defaultValue = "48", description = "cuda: KV budget (default: ${DEFAULT-VALUE}).")
     double kvBudgetGib;
     @Option(names = "--commit", defaultValue = "unknown")
@@ -101,12 +104,12 @@ public final class ExecutorBench implements Callable<Integer> {
         int batch = BatchDefaults.of(maxBatch, device, mode);
         ObjectNode json = JsonNodeFactory.instance.objectNode();
         json.put("commit", commit).put("device", device).put("kv", mode.describe()).put("prompt", prompt).put("new", newTokens)
-                .put("tasks", tasks).put("max_batch", batch);
+                .put("tasks", tasks).put("max_batch", batch).put("prefill_chunk", prefillChunk);
         if (device.equals("cpu")) {
             if (model == null) {
                 throw new CommandLine.ParameterException(new CommandLine(this), "--model is required on the cpu");
             }
-            EngineOptions o = EngineOptions.cpu(model).withMaxBatch(batch);
+            EngineOptions o = new EngineOptions(model, "cpu", 0, batch, 0, prefillChunk, CudaOptions.DEFAULTS);
             try (GenerationEngine e = GenerationEngine.open(o)) {
                 int n = rowsFor(e, mode);
                 allAtOnce(e, mode, Math.min(n, tasks)); // warm-up: neither figure pays for the JIT
@@ -127,7 +130,7 @@ public final class ExecutorBench implements Callable<Integer> {
             try (CudaBackend gpu = CudaBackend.synthetic(c, 42, s)) {
                 Path tokDir = Files.createTempDirectory("kitty-synth-tok");
                 Tokenizer tok = SyntheticTokenizer.write(tokDir.resolve("tokenizer.json"), c.vocabSize());
-                EngineOptions o = new EngineOptions(tokDir, device, 0, batch, 0, 2048, CudaOptions.DEFAULTS);
+                EngineOptions o = new EngineOptions(tokDir, device, 0, batch, 0, prefillChunk, CudaOptions.DEFAULTS);
                 try (GenerationEngine e = new GenerationEngine(new SharedBackend(gpu), tok, o, shape, Set.of(-1))) {
                     int n = rowsFor(e, mode);
                     allAtOnce(e, mode, 1); // warm-up: the first step's module loads and pool setup
