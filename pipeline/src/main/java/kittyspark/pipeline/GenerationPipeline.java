@@ -317,8 +317,16 @@ public final class GenerationPipeline {
         List<JobSummary.EngineLine> lines = new ArrayList<>();
         long steps = 0, rowsTotal = 0, kvPeak = 0, heapPeak = 0;
         int maxConcurrent = 0;
+        long allSteps = 0, underfull = 0, busy = 0, idle = 0, pool = 0;
+        int admissible = 0;
         for (EngineReport r : latest.values()) {
             EngineReport.Counters b = r.baseline(), c = r.current();
+            allSteps += c.steps() - b.steps();
+            underfull += c.underfullSteps() - b.underfullSteps();
+            busy += c.busyNanos() - b.busyNanos();
+            idle += c.idleNanos() - b.idleNanos();
+            pool += c.kvPoolBytes();
+            admissible = Math.max(admissible, c.admissibleBatch());
             long s = c.decodeSteps() - b.decodeSteps(), rt = c.decodeRowsTotal() - b.decodeRowsTotal();
             steps += s;
             rowsTotal += rt;
@@ -345,7 +353,8 @@ public final class GenerationPipeline {
                 ok, err, reasons, errorKinds, commits, compacted, promptTokens, completionTokens, wall, generateSeconds,
                 lines.size(), (int) enginesCreated.value().longValue(), lines, meanConcurrent, maxConcurrent,
                 typicalLength, bytesPerToken, ratio, longTokens, ratioLong, kvPeak, heapPeak,
-                meanLp, fidelityRows, meanRef, meanDelta, meanTop1, meanKl);
+                meanLp, fidelityRows, meanRef, meanDelta, meanTop1, meanKl,
+                new JobSummary.EngineUse(allSteps, underfull, busy / 1e9, idle / 1e9, admissible, pool));
     }
 
     private static Double ratioToFp16(KvSettings kv, KvGeometry g, int length, double bytesPerToken) {

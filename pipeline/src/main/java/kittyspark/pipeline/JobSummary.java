@@ -31,7 +31,31 @@ public record JobSummary(
         double meanConcurrent, int maxConcurrent, Integer meanSequenceTokens, Double kvBytesPerToken, Double kvRatioToFp16,
         int longTokens, Double kvRatioLong, long kvPeakBytes, long peakHeapBytes,
         Double meanCompletionLogprob, long fidelityRows, Double meanRefLogprob, Double meanDeltaNll,
-        Double meanTop1Agreement, Double meanKl) {
+        Double meanTop1Agreement, Double meanKl, EngineUse engineUse) {
+
+    /**
+     * How well this run's engines were used, summed over them.
+     *
+     * @param steps           forward steps run
+     * @param underfullSteps  steps whose batch was below 90% of what the engine could admit then
+     * @param busySeconds     time with a step running
+     * @param idleSeconds     time since an engine's first request without a step running
+     * @param admissibleBatch most sequences one engine could admit for the run's rows (largest over engines)
+     * @param kvPoolBytes     KV bytes the engines could fill, summed
+     */
+    public record EngineUse(long steps, long underfullSteps, double busySeconds, double idleSeconds, int admissibleBatch,
+                            long kvPoolBytes) {
+        public static final EngineUse NONE = new EngineUse(0, 0, 0, 0, 0, 0);
+
+        public double underfullShare() {
+            return steps == 0 ? 0 : (double) underfullSteps / steps;
+        }
+
+        public double busyFraction() {
+            double all = busySeconds + idleSeconds;
+            return all <= 0 ? 0 : busySeconds / all;
+        }
+    }
 
     /** Error kinds listed in the printed summary; the rest are counted in one "more" line. */
     static final int ERROR_KINDS_SHOWN = 10;
@@ -110,6 +134,16 @@ public record JobSummary(
         c.put("max_concurrent_sequences", maxConcurrent);
         c.put("per_engine", engineLines.stream().map(EngineLine::toMap).toList());
         m.put("concurrency", c);
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("steps", engineUse.steps());
+        u.put("underfull_steps", engineUse.underfullSteps());
+        u.put("underfull_step_share", engineUse.underfullShare());
+        u.put("busy_seconds", engineUse.busySeconds());
+        u.put("idle_seconds", engineUse.idleSeconds());
+        u.put("busy_fraction", engineUse.busyFraction());
+        u.put("admissible_batch", engineUse.admissibleBatch());
+        u.put("kv_pool_bytes", engineUse.kvPoolBytes());
+        m.put("engine_use", u);
         Map<String, Object> mem = new LinkedHashMap<>();
         mem.put("mean_sequence_tokens", meanSequenceTokens);
         mem.put("kv_bytes_per_token", kvBytesPerToken);
@@ -163,6 +197,10 @@ public record JobSummary(
                 outputTokensPerSecond(), totalTokensPerSecond()));
         line(b, "concurrency", String.format(Locale.ROOT, "per engine: mean %.1f, max %d sequences in flight; %d engine(s), %d created this run",
                 meanConcurrent, maxConcurrent, engines, enginesCreated));
+        line(b, "engine use", String.format(Locale.ROOT, "%d steps, %.0f%% below 90%% of the admissible batch (%d);"
+                        + " busy %.1f s, idle %.1f s (busy %.0f%%); KV pool %.1f MiB, peak use %.1f MiB", engineUse.steps(),
+                100 * engineUse.underfullShare(), engineUse.admissibleBatch(), engineUse.busySeconds(), engineUse.idleSeconds(),
+                100 * engineUse.busyFraction(), engineUse.kvPoolBytes() / 1048576.0, kvPeakBytes / 1048576.0));
         for (EngineLine e : engineLines) {
             line(b, "  engine", String.format(Locale.ROOT, "executor %s, gpu %s, %s: %d rows, %d tokens, mean batch %.1f, max %d%s",
                     e.executorId(), e.gpu() == null ? "-" : e.gpu(), e.device(), e.requests(), e.generatedTokens(),

@@ -80,7 +80,7 @@ public record PipelineConfig(String modelDir, WeightsDigest weightsDigest, Colum
      *                        usable CUDA falls back to the CPU backend with a warning), "cpu",
      *                        "cuda" (the task's GPU, no fallback) or "cuda:N"
      * @param threads         CPU backend threads (0: one per core of the JVM)
-     * @param maxBatch        most sequences one engine decodes together
+     * @param maxBatch        most sequences one engine decodes together (0: from the device and KV mode, {@code BatchDefaults})
      * @param kvBudgetBytes   KV memory per engine (0: derived from the device)
      * @param prefillChunk    most prompt tokens per forward step and sequence
      */
@@ -92,6 +92,9 @@ public record PipelineConfig(String modelDir, WeightsDigest weightsDigest, Colum
         }
 
         public EngineSettings {
+            if (maxBatch < 0) {
+                throw new IllegalArgumentException("max batch must be >= 0 (0: from the device), got " + maxBatch);
+            }
             if (cuda == null) {
                 cuda = CudaOptions.DEFAULTS;
             }
@@ -104,7 +107,9 @@ public record PipelineConfig(String modelDir, WeightsDigest weightsDigest, Colum
 
     /**
      * @param partitions       partitions to spread the rows over (0: twice Spark's default parallelism)
-     * @param maxInFlightPerTask most rows of one task waiting in the engine at once (bounds memory)
+     * @param maxInFlightPerTask most rows one task holds, sent and not yet returned (bounds memory; 0: the engine's max batch
+     *                         and a quarter more, twice: one task alone can fill the engine); how many rows all tasks keep in
+     *                         the engine follows its capacity ({@code AdmissionGate})
      * @param commitRows       rows per output commit; a killed job keeps every finished commit
      * @param progressInterval how often each executor logs a progress line
      * @param retryErrors      also redo rows whose previous output is an error
@@ -113,8 +118,8 @@ public record PipelineConfig(String modelDir, WeightsDigest weightsDigest, Colum
     public record RunSettings(int partitions, int maxInFlightPerTask, int commitRows, Duration progressInterval,
                               boolean retryErrors, Duration lockStaleAfter) implements Serializable {
         public RunSettings {
-            if (partitions < 0 || maxInFlightPerTask <= 0 || commitRows <= 0) {
-                throw new IllegalArgumentException("partitions >= 0, max in-flight > 0 and commit rows > 0 required");
+            if (partitions < 0 || maxInFlightPerTask < 0 || commitRows <= 0) {
+                throw new IllegalArgumentException("partitions >= 0, max in-flight >= 0 and commit rows > 0 required");
             }
             Objects.requireNonNull(progressInterval, "progressInterval");
             Objects.requireNonNull(lockStaleAfter, "lockStaleAfter");

@@ -97,6 +97,15 @@ class RerunTest {
         assertTrue(engine.has("executor_id") && engine.has("created_in_run") && !engine.has("executorId"), engine.toString());
         assertEquals(first.enginesCreated() > 0, engine.get("created_in_run").asBoolean(),
                 "an engine created by the run says so, whichever task reported last");
+        // How well the engine was used: its steps, those below 90% of the admissible batch, busy and idle time.
+        JsonNode use = json.path("engine_use");
+        assertTrue(use.path("steps").asLong() > 0, use.toString());
+        assertTrue(use.path("underfull_steps").asLong() <= use.path("steps").asLong(), use.toString());
+        assertTrue(use.path("busy_seconds").asDouble() > 0 && use.path("idle_seconds").asDouble() >= 0, use.toString());
+        assertTrue(use.path("busy_fraction").asDouble() > 0 && use.path("busy_fraction").asDouble() <= 1, use.toString());
+        assertTrue(use.path("admissible_batch").asInt() > 0 && use.path("kv_pool_bytes").asLong() > 0, use.toString());
+        assertEquals(first.engineUse().steps(), use.path("steps").asLong());
+        assertTrue(first.toText().contains("below 90% of the admissible batch"), first.toText());
     }
 
     @Test

@@ -304,7 +304,7 @@ public final class KittyGpuBench {
      * times the sequences; plus {@code newTokens} decode steps at that batch, the trapezoid of
      * steps timed at the start, middle and end context.
      */
-    private static ObjectNode endToEnd(CudaBackend gpu, ModelConfig shape, KvSettings kv, E2e e, Options o) throws Exception {
+    static ObjectNode endToEnd(CudaBackend gpu, ModelConfig shape, KvSettings kv, E2e e, Options o) throws Exception {
         int total = e.prompt() + e.newTokens();
         if (total > shape.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("end-to-end shape " + e.key() + " exceeds the model's " + shape.maxPositionEmbeddings()

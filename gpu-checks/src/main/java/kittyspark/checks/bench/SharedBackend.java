@@ -7,6 +7,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SampledToken;
 import kittyspark.runtime.backend.SequenceState;
+import kittyspark.runtime.backend.StepCapacity;
 import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
 
@@ -56,6 +57,26 @@ final class SharedBackend implements Backend {
     @Override
     public boolean admits(KvSettings kv, long worstCaseTokens) {
         return b.admits(kv, worstCaseTokens);
+    }
+
+    @Override
+    public StepCapacity newStep() {
+        return b.newStep();
+    }
+
+    @Override
+    public long maxSequences(KvSettings kv, long worstCaseTokens) {
+        return b.maxSequences(kv, worstCaseTokens);
+    }
+
+    @Override
+    public long kvPoolBytes(KvSettings kv) {
+        return b.kvPoolBytes(kv);
+    }
+
+    @Override
+    public long defaultKvBudgetBytes() {
+        return b.defaultKvBudgetBytes();
     }
 
     @Override

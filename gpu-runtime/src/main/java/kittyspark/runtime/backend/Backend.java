@@ -78,6 +78,27 @@ public interface Backend extends AutoCloseable {
         return admits(worstCaseTokens);
     }
 
+    /**
+     * Most sequences of mode {@code kv}, each growing to {@code worstCaseTokens}, that the
+     * backend's pools hold at once; a backend without a fixed pool has no such limit.
+     */
+    default long maxSequences(KvSettings kv, long worstCaseTokens) {
+        return Long.MAX_VALUE;
+    }
+
+    /** Bytes of the KV pool that holds mode {@code kv}; 0 for a backend without a fixed pool. */
+    default long kvPoolBytes(KvSettings kv) {
+        return 0;
+    }
+
+    /**
+     * The KV byte budget the engine's admission uses when its options set none (0: none, the
+     * pools alone limit admission).
+     */
+    default long defaultKvBudgetBytes() {
+        return 0;
+    }
+
     /** A fresh sequence that reserves room for {@code worstCaseTokens} tokens where the backend has a fixed pool. */
     default SequenceState newSequence(KvSettings kv, long worstCaseTokens) {
         return newSequence(kv);

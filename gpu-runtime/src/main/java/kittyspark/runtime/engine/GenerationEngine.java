@@ -41,10 +41,17 @@ public final class GenerationEngine implements AutoCloseable {
     /** Work that needs the backend outside a step (fidelity re-scoring), run by the scheduler thread. */
     private final ConcurrentLinkedQueue<Runnable> betweenSteps = new ConcurrentLinkedQueue<>();
     private final Thread loop;
-    private final EngineCounters counters = new EngineCounters();
+    private final EngineCounters counters;
     private volatile boolean closed;
 
     public GenerationEngine(Backend backend, Tokenizer tokenizer, EngineOptions options, String modelName, Set<Integer> eosIds) {
+        this(backend, tokenizer, options, modelName, eosIds, System::nanoTime);
+    }
+
+    /** With the clock that busy and idle time are read from (tests script it). */
+    GenerationEngine(Backend backend, Tokenizer tokenizer, EngineOptions options, String modelName, Set<Integer> eosIds,
+                     EngineCounters.Clock clock) {
+        this.counters = new EngineCounters(clock);
         this.backend = backend;
         this.tokenizer = tokenizer;
         this.options = options;
@@ -88,6 +95,16 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     /**
+     * How many sequences of mode {@code kv} with {@code promptTokens} prompt tokens and up to
+     * {@code maxNewTokens} new ones this engine runs at once: admission's own limits (max batch,
+     * the exact KV bytes of the mode against the budget, the backend's pools). 0 when even an
+     * empty engine cannot hold one (such a request is refused).
+     */
+    public int capacity(KvSettings kv, int promptTokens, int maxNewTokens) {
+        return scheduler.capacity(kv, scheduler.worstCaseTokens(promptTokens, maxNewTokens));
+    }
+
+    /**
      * Queues a request. Never throws for a bad request: the future completes with an error
      * result instead, so one bad row cannot fail its neighbours.
      */
@@ -103,7 +120,9 @@ public final class GenerationEngine implements AutoCloseable {
             f.complete(GenerationResult.failed(request.id(), request.prompt().length, "engine is closed"));
             return f;
         }
+        counters.submitted();
         pending.add(new RunningSequence(request, f, System.nanoTime()));
+        counters.waiting(pending.size());
         return f;
     }
 
@@ -204,6 +223,7 @@ public final class GenerationEngine implements AutoCloseable {
         }
         scheduler.admit(pending, running, this::start, this::finishWithError);
         counters.active(running.size());
+        counters.waiting(pending.size());
     }
 
     private void start(RunningSequence s) {
@@ -225,7 +245,18 @@ public final class GenerationEngine implements AutoCloseable {
             throw new IllegalStateException("no running sequence fits an empty step of " + backend.device());
         }
         counters.prompt(step.promptTokens());
+        int batch = running.size();
+        KvSettings kv = running.get(0).request.kv();
+        long tokens = 0;
+        for (RunningSequence s : running) {
+            tokens += scheduler.worstCaseTokens(s.request);
+        }
+        // The admissible batch of this moment, for the running sequences' mean shape.
+        int admissible = scheduler.capacity(kv, (tokens + batch - 1) / batch);
+        counters.kvPool(scheduler.poolBytes(kv));
+        long t0 = counters.now();
         List<SampledToken> picked = backend.forwardAndSample(step.inputs(), step.samples());
+        counters.step(batch, admissible, counters.now() - t0);
         if (step.decodeRows() > 0) {
             counters.decodeStep(step.decodeRows());
         }

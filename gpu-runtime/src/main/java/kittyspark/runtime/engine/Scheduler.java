@@ -11,6 +11,7 @@ import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.StepCapacity;
 import kittyspark.runtime.kv.KvFootprint;
+import kittyspark.runtime.kv.KvSettings;
 
 /**
  * Who runs next and what goes into a step. Admission: requests enter in arrival order while the
@@ -36,11 +37,23 @@ final class Scheduler {
     private final Backend backend;
     private final EngineOptions options;
     private final EngineCounters counters;
+    /** The KV byte budget admission keeps to (0: none; the backend's pools alone limit). */
+    private final long budget;
 
     Scheduler(Backend backend, EngineOptions options, EngineCounters counters) {
         this.backend = backend;
         this.options = options;
         this.counters = counters;
+        this.budget = options.kvBudgetBytes() > 0 ? options.kvBudgetBytes() : backend.defaultKvBudgetBytes();
+    }
+
+    /** KV bytes admission may fill for mode {@code kv}: the byte budget, or the backend's pool where that is smaller. */
+    long poolBytes(KvSettings kv) {
+        long pool = backend.kvPoolBytes(kv);
+        if (budget <= 0) {
+            return pool;
+        }
+        return pool > 0 ? Math.min(pool, budget) : budget;
     }
 
     /**
@@ -50,7 +63,6 @@ final class Scheduler {
      */
     void admit(Queue<RunningSequence> pending, List<RunningSequence> running, Consumer<RunningSequence> start,
                Refusal refusal) {
-        long budget = options.kvBudgetBytes();
         while (running.size() < options.maxBatch()) {
             RunningSequence next = pending.peek();
             if (next == null) {
@@ -66,11 +78,33 @@ final class Scheduler {
                 }
                 break; // the backend's page pool is full until a running sequence finishes
             }
-            if (!idle && budget > 0 && counters.kvReserved() + reserve(next.request) > budget) {
+            if (!idle && !withinBudget(counters.kvReserved(), reserve(next.request))) {
                 break; // wait for a running sequence to free its pages
             }
             start.accept(pending.poll());
         }
+    }
+
+    /**
+     * How many sequences of mode {@code kv}, each growing to {@code worstCaseTokens}, admission
+     * lets run at once: the same three limits {@link #admit} applies (the batch size, the byte
+     * budget, the backend's pools), for an engine that runs only such sequences. Admission always
+     * lets one sequence in when nothing runs, so the budget never limits below one; a request the
+     * empty pools cannot hold gives 0 (it would be refused).
+     */
+    int capacity(KvSettings kv, long worstCaseTokens) {
+        long n = options.maxBatch();
+        long bytes = KvFootprint.bytesFor(kv, backend.config().kvGeometry(), worstCaseTokens);
+        if (budget > 0 && bytes > 0) {
+            // withinBudget passes k sequences of these bytes while k * bytes <= budget.
+            n = Math.min(n, Math.max(1, budget / bytes));
+        }
+        return (int) Math.max(0, Math.min(n, backend.maxSequences(kv, worstCaseTokens)));
+    }
+
+    /** Admission's byte test: another sequence of {@code bytes} fits next to {@code reserved}. */
+    private boolean withinBudget(long reserved, long bytes) {
+        return budget <= 0 || reserved + bytes <= budget;
     }
 
     /** The next step over the running sequences (in admission order), within the backend's step capacity. */
@@ -119,6 +153,11 @@ final class Scheduler {
     }
 
     long worstCaseTokens(GenerationRequest r) {
-        return Math.min((long) r.prompt().length + r.params().maxNewTokens(), backend.config().maxPositionEmbeddings());
+        return worstCaseTokens(r.prompt().length, r.params().maxNewTokens());
+    }
+
+    /** Tokens a sequence may grow to: prompt plus every new token, within the model's context. */
+    long worstCaseTokens(int promptTokens, int maxNewTokens) {
+        return Math.min((long) promptTokens + maxNewTokens, backend.config().maxPositionEmbeddings());
     }
 }

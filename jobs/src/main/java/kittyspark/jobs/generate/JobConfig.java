@@ -168,11 +168,11 @@ public final class JobConfig {
                 longValue("kitty.engine.cuda.reference-tokens"), bool("kitty.engine.cuda.cublas"),
                 KittyAttentionVariant.parse(string("kitty.engine.cuda.kitty-attention"))));
         PipelineConfig.EngineSettings engine = value("kitty.engine.device", () -> new PipelineConfig.EngineSettings(
-                string("kitty.engine.device"), nonNegative("kitty.engine.threads"), positive("kitty.engine.max-batch"),
+                string("kitty.engine.device"), nonNegative("kitty.engine.threads"), nonNegative("kitty.engine.max-batch"),
                 nonNegativeLong("kitty.engine.kv-budget-bytes"), positive("kitty.engine.prefill-chunk"), cuda));
         Duration progress = duration("kitty.run.progress-interval");
         PipelineConfig.RunSettings run = new PipelineConfig.RunSettings(nonNegative("kitty.run.partitions"),
-                positive("kitty.run.max-in-flight-per-task"), positive("kitty.run.commit-rows"), progress,
+                nonNegative("kitty.run.max-in-flight-per-task"), positive("kitty.run.commit-rows"), progress,
                 bool("kitty.run.retry-errors"), duration("kitty.run.lock-stale-after"));
         double fraction = dbl("kitty.fidelity.fraction");
         if (!(fraction >= 0 && fraction <= 1)) {

@@ -15,10 +15,12 @@ public record EngineReport(EngineRef engine, boolean createdInRun, long reported
 
     /** A serializable copy of the runtime's EngineStats. */
     public record Counters(long requestsDone, long promptTokens, long generatedTokens, int maxConcurrent,
-                           long decodeSteps, long decodeRowsTotal, long kvBytesPeak) implements Serializable {
+                           long decodeSteps, long decodeRowsTotal, long kvBytesPeak, long steps, long underfullSteps,
+                           long busyNanos, long idleNanos, int admissibleBatch, long kvPoolBytes) implements Serializable {
         public static Counters of(EngineStats s) {
             return new Counters(s.requestsDone(), s.promptTokens(), s.generatedTokens(), s.maxConcurrent(),
-                    s.decodeSteps(), s.decodeRowsTotal(), s.kvBytesPeak());
+                    s.decodeSteps(), s.decodeRowsTotal(), s.kvBytesPeak(), s.steps(), s.underfullSteps(), s.busyNanos(),
+                    s.idleNanos(), s.admissibleBatch(), s.kvPoolBytes());
         }
     }
 }

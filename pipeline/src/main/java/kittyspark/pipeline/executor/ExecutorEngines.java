@@ -36,14 +36,23 @@ public final class ExecutorEngines {
     public static final class Shared {
         final GenerationService service;
         final EngineRef ref;
+        /** Every task of this engine sends its rows through this gate. */
+        final AdmissionGate gate;
+        /**
+         * Most rows one task holds: twice the gate's target at the max batch, so a task alone keeps the
+         * engine full even while rows that finished behind its oldest one wait to be returned in order.
+         */
+        final int maxHeldPerTask;
         final AtomicLong rowsDone = new AtomicLong();
         final Map<String, EngineReport.Counters> baselines = new ConcurrentHashMap<>();
         final ScheduledExecutorService progress;
         volatile long peakHeapBytes;
 
-        Shared(GenerationService service, EngineRef ref, java.time.Duration interval) {
+        Shared(GenerationService service, EngineRef ref, java.time.Duration interval, int maxBatch, int maxInFlightPerTask) {
             this.service = service;
             this.ref = ref;
+            this.gate = new AdmissionGate(service::capacity);
+            this.maxHeldPerTask = maxInFlightPerTask > 0 ? maxInFlightPerTask : 2 * (maxBatch + Math.max(2, maxBatch / 4));
             this.progress = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "kitty-progress-" + ref.device());
                 t.setDaemon(true);
@@ -76,6 +85,23 @@ public final class ExecutorEngines {
             peakHeapBytes = Math.max(peakHeapBytes, used);
         }
 
+        /** One progress line: rows, the engine's load against what it can hold, throughput, KV and utilisation. */
+        String line(EngineStats s, double promptPerS, double generatedPerS) {
+            return String.format(java.util.Locale.ROOT, "kitty progress [executor %s, gpu %s, %s]: %d rows done;"
+                            + " %d active sequences of %d admissible, %d queued (%d rows sent by tasks);"
+                            + " %.0f prompt + %.0f generated tokens/s; KV %.1f of %s MiB; engine busy %.0f%%,"
+                            + " %.0f%% of steps at a full batch",
+                    ref.executorId(), ref.gpu() == null ? "-" : ref.gpu(), ref.device(), rowsDone.get(), s.activeSequences(),
+                    s.admissibleBatch(), s.waitingRequests(), gate.inEngine(), promptPerS, generatedPerS,
+                    s.kvBytesInUse() / 1048576.0, s.kvPoolBytes() > 0 ? String.format(java.util.Locale.ROOT, "%.1f",
+                            s.kvPoolBytes() / 1048576.0) : "?", 100 * nanToZero(s.busyFraction()),
+                    100 * nanToZero(s.fullBatchFraction()));
+        }
+
+        private static double nanToZero(double v) {
+            return Double.isNaN(v) ? 0 : v;
+        }
+
         /** The periodic progress line of this executor's engine. */
         private final class ProgressLine implements Runnable {
             private long lastPrompt;
@@ -96,10 +122,7 @@ public final class ExecutorEngines {
                     lastNanos = now;
                     sampleHeap();
                     if (s.activeSequences() > 0 || prompt > 0 || generated > 0) {
-                        LOG.info(String.format("kitty progress [executor %s, gpu %s, %s]: %d rows done, %.1f prompt tokens/s,"
-                                        + " %.1f generated tokens/s, %d active sequences (max %d), KV %.1f MiB in use",
-                                ref.executorId(), ref.gpu() == null ? "-" : ref.gpu(), ref.device(), rowsDone.get(), prompt,
-                                generated, s.activeSequences(), s.maxConcurrent(), s.kvBytesInUse() / 1048576.0));
+                        LOG.info(line(s, prompt, generated));
                     }
                 } catch (RuntimeException e) {
                     LOG.debug("progress line failed", e);
@@ -126,7 +149,8 @@ public final class ExecutorEngines {
     private static Shared open(PipelineConfig cfg, DeviceChoice choice, String executorId, EngineFactory factory) {
         PipelineConfig.EngineSettings e = cfg.engine();
         // The executor's CUDA pools hold the job's KV mode (quantized pages for kivi/kitty).
-        EngineOptions options = new EngineOptions(Path.of(cfg.modelDir()), choice.device(), e.threads(), e.maxBatch(),
+        EngineOptions options = new EngineOptions(Path.of(cfg.modelDir()), choice.device(), e.threads(),
+                BatchDefaults.of(e.maxBatch(), choice.device(), cfg.kv()),
                 e.kvBudgetBytes(), e.prefillChunk(), e.cuda().withPoolKv(cfg.kv()));
         GenerationService service;
         try {
@@ -139,12 +163,13 @@ public final class ExecutorEngines {
             // e.g. a fake GPU in tests) still runs, on the CPU backend, and says so.
             LOG.warn("kitty: GPU {} ({}) is not usable: {}; kitty.engine.device = auto, so this executor uses the CPU backend",
                     choice.gpu(), choice.device(), failure.toString());
-            service = factory.open(options.withDevice("cpu"));
+            service = factory.open(options.withDevice("cpu").withMaxBatch(BatchDefaults.of(e.maxBatch(), "cpu", cfg.kv())));
         }
         EngineRef ref = new EngineRef(executorId, choice.gpu(), service.device(), UUID.randomUUID().toString());
         LOG.info("kitty: executor {} opened engine {} for model {} on {} (gpu {})", executorId, ref.instance(),
                 service.modelName(), service.device(), choice.gpu());
-        return new Shared(service, ref, cfg.run().progressInterval());
+        int maxBatch = BatchDefaults.of(e.maxBatch(), service.device(), cfg.kv());
+        return new Shared(service, ref, cfg.run().progressInterval(), maxBatch, cfg.run().maxInFlightPerTask());
     }
 
     /** Closes every engine of this JVM (tests; executors simply exit). */

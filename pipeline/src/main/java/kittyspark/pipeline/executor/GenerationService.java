@@ -17,6 +17,12 @@ public interface GenerationService extends PromptTokenizer, AutoCloseable {
 
     CompletableFuture<GenerationResult> submit(GenerationRequest request);
 
+    /**
+     * How many sequences shaped like {@code request} (prompt length, max new tokens, KV mode) the
+     * engine runs at once, by its admission's own limits; 0 when it cannot hold even one.
+     */
+    int capacity(GenerationRequest request);
+
     String modelName();
 
     /** The backend device actually used: "cpu", "cuda:0", ... */

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.Supplier;
 
 import kittyspark.pipeline.PipelineConfig;
 import kittyspark.pipeline.ProgressCounters;
@@ -31,9 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The executor side of a run: every row of a partition goes to this executor's shared engine,
- * and output rows come back in input order with at most {@code maxInFlightPerTask} rows
- * pending. A bad row becomes an error row; nothing a row does fails the task.
+ * The executor side of a run: every row of a partition goes to this executor's shared engine
+ * through the engine's {@link AdmissionGate} (all tasks together keep it at its capacity), and
+ * output rows come back in input order ({@link TaskFeed}). A bad row becomes an error row; nothing a row does fails the task.
  *
  * <p>Input rows are the input's own columns followed by the planning columns
  * ({@link PlanColumns}), which are dropped from the output.
@@ -86,7 +85,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         EngineRef ref = shared.ref();
         ResultRows results = new ResultRows(inputSchema, runId, modelName, kv, ref);
 
-        Iterator<Row> out = new BoundedInOrder<>(rows, cfg.run().maxInFlightPerTask(),
+        Iterator<Row> out = new TaskFeed<>(rows, shared.maxHeldPerTask, shared.gate,
                 row -> start(row, engine, encoder, kv, results, shared));
         if (task != null) {
             task.addTaskCompletionListener(ctx -> {
@@ -110,11 +109,11 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
     }
 
     /**
-     * Starts one row; the returned handle waits for its output row. Nothing a row holds can fail
-     * the task: whatever goes wrong becomes the row's error.
+     * Makes one row ready for the engine. Nothing a row holds can fail the task: whatever goes
+     * wrong becomes the row's error.
      */
-    private Supplier<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
-                                ExecutorEngines.Shared shared) {
+    private RowWork<Row> start(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv, ResultRows results,
+                               ExecutorEngines.Shared shared) {
         long startedAt = System.currentTimeMillis();
         try {
             return generate(row, engine, encoder, kv, results, shared, startedAt);
@@ -126,8 +125,8 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
         }
     }
 
-    private Supplier<Row> generate(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv,
-                                   ResultRows results, ExecutorEngines.Shared shared, long startedAt) {
+    private RowWork<Row> generate(Row row, GenerationService engine, PromptEncoder encoder, KvSettings kv,
+                                  ResultRows results, ExecutorEngines.Shared shared, long startedAt) {
         int occurrence = row.getInt(row.fieldIndex(planColumns.occurrence()));
         RowPlan plan = RowPlan.of(PromptRow.from(row, cfg.columns(), occurrence), cfg, modelIdentity);
         if (!plan.ok()) {
@@ -145,44 +144,82 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             return done(shared, results.failed(row, plan, n, encoded.code(), encoded.error(), startedAt));
         }
         int[] prompt = encoded.tokens();
-        CompletableFuture<GenerationResult> future;
-        try {
-            future = engine.submit(new GenerationRequest(plan.row().key(), prompt, plan.params(), kv));
-        } catch (RuntimeException e) {
-            return done(shared, results.failed(row, plan, prompt.length, ErrorCode.ENGINE_REJECTED,
-                    "rejected by the engine: " + e.getMessage(), startedAt));
-        }
-        progress.prompt(prompt.length);
+        GenerationRequest request = new GenerationRequest(plan.row().key(), prompt, plan.params(), kv);
         // Re-scoring against a full-precision cache only says something about a quantized cache.
         boolean checkFidelity = kv.quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
-        return () -> {
-            GenerationResult r;
-            try {
-                r = future.join();
-            } catch (RuntimeException e) {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                return done(shared, results.failed(row, plan, prompt.length, ErrorCode.GENERATION_FAILED,
-                        "generation failed: " + cause, startedAt)).get();
+        return new RowWork<>() {
+            private String rejected;
+
+            @Override
+            public GenerationRequest request() {
+                return request;
             }
-            GenerationService.FidelityScores f = null;
-            if (checkFidelity && r.error() == null && r.tokens().length > 0) {
+
+            @Override
+            public CompletableFuture<GenerationResult> submit() {
                 try {
-                    f = engine.fidelity(prompt, r.tokens(), kv);
+                    CompletableFuture<GenerationResult> f = engine.submit(request);
+                    progress.prompt(prompt.length);
+                    return f;
                 } catch (RuntimeException e) {
-                    LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
+                    rejected = "rejected by the engine: " + e.getMessage();
+                    return CompletableFuture.completedFuture(null);
                 }
             }
-            String stop = r.finishReason() == FinishReason.STOP
-                    ? StopMatch.of(engine.decode(r.tokens()), r.completion(), plan.params().stop()) : null;
-            shared.rowsDone.incrementAndGet();
-            progress.row(r.finishReason() == FinishReason.ERROR ? null : r.completionTokens());
-            return results.generated(row, plan, r, stop, f, startedAt);
+
+            @Override
+            public Row output(CompletableFuture<GenerationResult> future) {
+                if (rejected != null) {
+                    return finished(shared, results.failed(row, plan, prompt.length, ErrorCode.ENGINE_REJECTED, rejected, startedAt));
+                }
+                GenerationResult r;
+                try {
+                    r = future.join();
+                } catch (RuntimeException e) {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    return finished(shared, results.failed(row, plan, prompt.length, ErrorCode.GENERATION_FAILED,
+                            "generation failed: " + cause, startedAt));
+                }
+                GenerationService.FidelityScores f = null;
+                if (checkFidelity && r.error() == null && r.tokens().length > 0) {
+                    try {
+                        f = engine.fidelity(prompt, r.tokens(), kv);
+                    } catch (RuntimeException e) {
+                        LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
+                    }
+                }
+                String stop = r.finishReason() == FinishReason.STOP
+                        ? StopMatch.of(engine.decode(r.tokens()), r.completion(), plan.params().stop()) : null;
+                shared.rowsDone.incrementAndGet();
+                progress.row(r.finishReason() == FinishReason.ERROR ? null : r.completionTokens());
+                return results.generated(row, plan, r, stop, f, startedAt);
+            }
         };
     }
 
-    private Supplier<Row> done(ExecutorEngines.Shared shared, Row row) {
+    /** A row whose output is known without the engine. */
+    private RowWork<Row> done(ExecutorEngines.Shared shared, Row out) {
+        return new RowWork<>() {
+            @Override
+            public GenerationRequest request() {
+                return null;
+            }
+
+            @Override
+            public CompletableFuture<GenerationResult> submit() {
+                throw new IllegalStateException("a finished row has no request");
+            }
+
+            @Override
+            public Row output(CompletableFuture<GenerationResult> result) {
+                return finished(shared, out);
+            }
+        };
+    }
+
+    private Row finished(ExecutorEngines.Shared shared, Row row) {
         shared.rowsDone.incrementAndGet();
         progress.row(null);
-        return () -> row;
+        return row;
     }
 }

@@ -33,6 +33,11 @@ public final class RuntimeGenerationService implements GenerationService {
     }
 
     @Override
+    public int capacity(GenerationRequest request) {
+        return engine.capacity(request.kv(), request.prompt().length, request.params().maxNewTokens());
+    }
+
+    @Override
     public int[] promptIds(String text, boolean renderedChat) {
         return engine.tokenizer().promptIds(text, renderedChat);
     }

@@ -1,31 +1,21 @@
 package kittyspark.pipeline.executor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
-
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The pure parts of the executor side: in-order streaming and device choice. */
+/** The pure parts of the executor side: device choice and the derived max batch. */
 class ExecutorPartsTest {
 
     @Test
-    void boundedInOrderYieldsResultsInInputOrderAndNeverStartsMoreThanTheBound() {
-        AtomicInteger started = new AtomicInteger();
-        List<Integer> input = IntStream.range(0, 100).boxed().toList();
-        BoundedInOrder<Integer, Integer> it = new BoundedInOrder<>(input.iterator(), 7, i -> {
-            started.incrementAndGet();
-            return () -> i * 2;
-        });
-        List<Integer> out = new ArrayList<>();
-        it.forEachRemaining(out::add);
-        assertEquals(IntStream.range(0, 100).map(i -> i * 2).boxed().toList(), out);
-        assertEquals(7, it.peakInFlight());
-        assertEquals(100, started.get());
+    void maxBatchZeroIsDerivedFromTheDeviceAndKvMode() {
+        kittyspark.runtime.kv.KvSettings kitty = kittyspark.runtime.kv.KvSettings.parse("kitty");
+        kittyspark.runtime.kv.KvSettings fp16 = kittyspark.runtime.kv.KvSettings.parse("fp16");
+        assertEquals(BatchDefaults.CPU, BatchDefaults.of(0, "cpu", kitty));
+        assertEquals(BatchDefaults.CUDA_QUANTIZED, BatchDefaults.of(0, "cuda:0", kitty));
+        assertEquals(BatchDefaults.CUDA_FP16, BatchDefaults.of(0, "cuda:1", fp16));
+        assertEquals(48, BatchDefaults.of(48, "cuda:0", kitty), "a configured max batch wins");
     }
 
     @Test

@@ -54,6 +54,15 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
+    /**
+     * The CPU cache lives on the Java heap, which has no page pool: admission keeps the
+     * sequences' worst-case KV bytes within half the heap, leaving the rest to weights and rows.
+     */
+    @Override
+    public long defaultKvBudgetBytes() {
+        return Runtime.getRuntime().maxMemory() / 2;
+    }
+
     public int threads() {
         return pool.threads();
     }

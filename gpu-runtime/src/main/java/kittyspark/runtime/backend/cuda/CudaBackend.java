@@ -243,7 +243,6 @@ public final class CudaBackend implements Backend {
         return made;
     }
 
-    /** Max concurrent sequences of {@code tokens} each that the pool of mode {@code kv} holds. */
     /**
      * Host time of the last {@link #forwardAndSample} up to the moment every layer's work was
      * enqueued (before sampling waits for the device): when it is close to the whole step, the
@@ -253,6 +252,8 @@ public final class CudaBackend implements Backend {
         return lastStepHostNanos;
     }
 
+    /** Max concurrent sequences of {@code tokens} each that the pool of mode {@code kv} holds. */
+    @Override
     public synchronized long maxSequences(KvSettings kv, long tokens) {
         return kv.quantized() ? kittyCache(kv).maxSequences(tokens) : fp16.pool().maxSequencesOf(tokens);
     }
@@ -617,6 +618,11 @@ public final class CudaBackend implements Backend {
         }
         ctx.synchronize(); // the previous step's uploads have left the staging buffer
         return KittyAttentionProbe.of(kc, kseqs, lengths, seed);
+    }
+
+    @Override
+    public synchronized long kvPoolBytes(KvSettings kv) {
+        return kv.quantized() ? kittyPoolBytes(kv) : (long) fp16.pool().totalPages() * fp16.pool().bytesPerPage();
     }
 
     /** Benchmarks: the quantized pool's bytes (pages and tail slots). */
