@@ -197,26 +197,13 @@ public final class ExecutorBench implements Callable<Integer> {
     }
 
     private static RowWork<GenerationResult> work(GenerationEngine e, GenerationRequest r) {
-        return new RowWork<>() {
-            @Override
-            public GenerationRequest request() {
-                return r;
+        return RowWork.of(r, e::submit, result -> {
+            GenerationResult g = result.join();
+            if (g.error() != null) {
+                throw new IllegalStateException("row " + r.id() + " failed: " + g.error());
             }
-
-            @Override
-            public CompletableFuture<GenerationResult> submit() {
-                return e.submit(r);
-            }
-
-            @Override
-            public GenerationResult output(CompletableFuture<GenerationResult> result) {
-                GenerationResult g = result.join();
-                if (g.error() != null) {
-                    throw new IllegalStateException("row " + r.id() + " failed: " + g.error());
-                }
-                return g;
-            }
-        };
+            return g;
+        });
     }
 
     /** The reference on the CPU: every row handed to the engine at once. */

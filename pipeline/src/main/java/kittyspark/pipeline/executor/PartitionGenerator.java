@@ -199,22 +199,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
 
     /** A row whose output is known without the engine. */
     private RowWork<Row> done(ExecutorEngines.Shared shared, Row out) {
-        return new RowWork<>() {
-            @Override
-            public GenerationRequest request() {
-                return null;
-            }
-
-            @Override
-            public CompletableFuture<GenerationResult> submit() {
-                throw new IllegalStateException("a finished row has no request");
-            }
-
-            @Override
-            public Row output(CompletableFuture<GenerationResult> result) {
-                return finished(shared, out);
-            }
-        };
+        return RowWork.done(() -> finished(shared, out));
     }
 
     private Row finished(ExecutorEngines.Shared shared, Row row) {

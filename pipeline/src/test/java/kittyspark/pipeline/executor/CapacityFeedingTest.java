@@ -142,22 +142,7 @@ class CapacityFeedingTest {
     private static RowWork<String> work(GenerationService engine, String id) {
         int steps = 2 + Math.floorMod(id.hashCode(), 8);
         GenerationRequest r = new GenerationRequest(id, new int[] {1, 2, 3}, SamplingParams.greedy(steps), FP);
-        return new RowWork<>() {
-            @Override
-            public GenerationRequest request() {
-                return r;
-            }
-
-            @Override
-            public CompletableFuture<GenerationResult> submit() {
-                return engine.submit(r);
-            }
-
-            @Override
-            public String output(CompletableFuture<GenerationResult> result) {
-                return result.join().completion();
-            }
-        };
+        return RowWork.of(r, engine::submit, result -> result.join().completion());
     }
 
     private static List<String> rows(String task, int n) {
@@ -274,22 +259,7 @@ class CapacityFeedingTest {
     void rowsWithoutARequestComeBackInPlaceWithoutTheEngine() {
         AdmissionGate gate = new AdmissionGate(r -> 1);
         List<Integer> input = IntStream.range(0, 50).boxed().toList();
-        Iterator<Integer> feed = new TaskFeed<>(input.iterator(), 3, gate, i -> new RowWork<Integer>() {
-            @Override
-            public GenerationRequest request() {
-                return null;
-            }
-
-            @Override
-            public CompletableFuture<GenerationResult> submit() {
-                throw new AssertionError("no request to submit");
-            }
-
-            @Override
-            public Integer output(CompletableFuture<GenerationResult> result) {
-                return i * 2;
-            }
-        });
+        Iterator<Integer> feed = new TaskFeed<>(input.iterator(), 3, gate, i -> RowWork.done(() -> i * 2));
         List<Integer> out = new ArrayList<>();
         feed.forEachRemaining(out::add);
         assertEquals(IntStream.range(0, 50).map(i -> i * 2).boxed().toList(), out);
