@@ -170,12 +170,201 @@ __device__ void attn_partial(const float* __restrict__ qkv, int qkv_ld, const in
         attn_partial<D, PPW>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale, \
                              part_o, part_ml);                                                                  \
     }
-ATT_ENTRY(32, 1)
 ATT_ENTRY(32, 8)
-ATT_ENTRY(64, 1)
 ATT_ENTRY(64, 8)
-ATT_ENTRY(128, 1)
 ATT_ENTRY(128, 6)
+
+// ---------------------------------------------------------------------------------------------
+// Decode attention (every item one query row: a step of new tokens only). The kernel above
+// stages 32 keys per block through shared memory between two barriers and converts them to
+// fp32 there, so a block has one chunk in flight and reads the pages at a third of the copy
+// bandwidth. Here every warp walks its own chunks of the item's keys with no block barrier:
+//  - lane = key for the scores: a lane reads its key's whole row (D / 8 16-byte loads, all
+//    issued before any use) and dots it with every query head of the group, q broadcast from
+//    shared memory, so no cross-lane reduction per key;
+//  - lane = channels for the values: each of the chunk's 32 value rows is one coalesced warp
+//    load (also issued up front, beside the keys), p broadcast from shared memory;
+//  - the chunk's max is the only per-chunk shuffle reduction (the sums are lane-private
+//    until the end);
+//  - the warps' (m, l, o) are merged in shared memory at the end, so the item writes one
+//    partial row per head exactly like attn_partial and attn_combine finishes it.
+// fp32 arithmetic throughout, like attn_partial. grid: (items, kv heads), block: 128.
+constexpr int DEC_WARPS = 4;
+
+template <int D, int G>
+__device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int* __restrict__ items,
+                            const int* __restrict__ seq_pt_off, const int* __restrict__ page_table,
+                            const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
+                            int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml) {
+    constexpr int VPR = D / 8;          // 16-byte vectors per key row
+    constexpr int CPL = D / 32;         // value channels per lane
+    constexpr int PG = (G + 3) / 4 * 4; // p row stride: float4 reads
+    __shared__ __align__(16) float qs[G][D];
+    __shared__ __align__(16) float ps[DEC_WARPS][32][PG];
+    __shared__ __align__(16) float os[DEC_WARPS][G][D];
+    __shared__ float ms[DEC_WARPS][G], ls[DEC_WARPS][G];
+    const int* it = items + blockIdx.x * 8;
+    const int row0 = it[1], pos0 = it[3], k0 = it[4], k1 = it[5], pbase = it[6];
+    const int g = blockIdx.y;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int* pt = page_table + seq_pt_off[it[0]];
+    for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
+        qs[i / D][i % D] = qkv[(long) row0 * qkv_ld + (g * G + i / D) * D + i % D] * scale;
+    }
+    __syncthreads();
+    const int kend = min(k1, pos0 + 1);
+    float m[G], l[G], o[G][CPL];
+#pragma unroll
+    for (int h = 0; h < G; h++) {
+        m[h] = -INFINITY;
+        l[h] = 0.f;
+#pragma unroll
+        for (int c = 0; c < CPL; c++) o[h][c] = 0.f;
+    }
+    for (int kc = k0 + 32 * warp; kc < kend; kc += 32 * DEC_WARPS) {
+        // kc is a multiple of 32 (items start on page pairs), so the chunk is pages kc/16, kc/16 + 1
+        const int nkeys = min(32, kend - kc);
+        const long pageA = ((long) pt[kc >> 4] * kv_heads + g) * 16 * D;
+        const long pageB = nkeys > 16 ? ((long) pt[(kc >> 4) + 1] * kv_heads + g) * 16 * D : pageA;
+        const bool valid = lane < nkeys;
+        uint4 kr[VPR];
+        if (valid) {
+            const uint4* src = reinterpret_cast<const uint4*>(k_pool + (lane < 16 ? pageA : pageB) + (lane & 15) * D);
+#pragma unroll
+            for (int j = 0; j < VPR; j++) kr[j] = __ldg(src + j);
+        } else {
+#pragma unroll
+            for (int j = 0; j < VPR; j++) kr[j] = make_uint4(0, 0, 0, 0);
+        }
+        // value rows of the chunk: the lane's CPL channels of each (fp16 bits: CPL / 2 words, or one half)
+        uint32_t vr[32][(CPL + 1) / 2];
+        const __half* vA = v_pool + pageA + CPL * lane;
+        const __half* vB = v_pool + pageB + CPL * lane;
+#pragma unroll
+        for (int t = 0; t < 32; t++) {
+            const __half* row = (t < 16 ? vA : vB) + (t & 15) * D;
+            if (t < nkeys) {
+                if constexpr (CPL == 4) {
+                    const uint2 w = __ldg(reinterpret_cast<const uint2*>(row));
+                    vr[t][0] = w.x;
+                    vr[t][1] = w.y;
+                } else if constexpr (CPL == 2) {
+                    vr[t][0] = __ldg(reinterpret_cast<const unsigned int*>(row));
+                } else {
+                    vr[t][0] = __ldg(reinterpret_cast<const unsigned short*>(row));
+                }
+            } else {
+#pragma unroll
+                for (int w = 0; w < (CPL + 1) / 2; w++) vr[t][w] = 0u;
+            }
+        }
+        float s[G];
+#pragma unroll
+        for (int h = 0; h < G; h++) s[h] = 0.f;
+#pragma unroll
+        for (int j = 0; j < VPR; j++) {
+            const __half2* kh = reinterpret_cast<const __half2*>(&kr[j]);
+            float kf[8];
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const float2 f = __half22float2(kh[e]);
+                kf[2 * e] = f.x;
+                kf[2 * e + 1] = f.y;
+            }
+#pragma unroll
+            for (int h = 0; h < G; h++) {
+                const float4 qa = *reinterpret_cast<const float4*>(&qs[h][8 * j]);
+                const float4 qb = *reinterpret_cast<const float4*>(&qs[h][8 * j + 4]);
+                s[h] += qa.x * kf[0] + qa.y * kf[1] + qa.z * kf[2] + qa.w * kf[3] + qb.x * kf[4] + qb.y * kf[5]
+                        + qb.z * kf[6] + qb.w * kf[7];
+            }
+        }
+#pragma unroll
+        for (int h = 0; h < G; h++) {
+            const float sc = valid ? s[h] : -INFINITY;
+            const float mn = fmaxf(m[h], warp_max(sc));  // finite: key kc is visible
+            const float alpha = expf(m[h] - mn);
+            const float p = valid ? expf(sc - mn) : 0.f;
+            l[h] = l[h] * alpha + p;
+            m[h] = mn;
+#pragma unroll
+            for (int c = 0; c < CPL; c++) o[h][c] *= alpha;
+            ps[warp][lane][h] = p;
+        }
+        __syncwarp();
+#pragma unroll
+        for (int t = 0; t < 32; t++) {
+            float vf[CPL];
+            if constexpr (CPL == 1) {
+                vf[0] = __half2float(__ushort_as_half((unsigned short) vr[t][0]));
+            } else {
+#pragma unroll
+                for (int w = 0; w < CPL / 2; w++) {
+                    const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&vr[t][w]));
+                    vf[2 * w] = f.x;
+                    vf[2 * w + 1] = f.y;
+                }
+            }
+            float pv[PG];
+#pragma unroll
+            for (int h4 = 0; h4 < PG; h4 += 4) {
+                const float4 p4 = *reinterpret_cast<const float4*>(&ps[warp][t][h4]);
+                pv[h4] = p4.x;
+                pv[h4 + 1] = p4.y;
+                pv[h4 + 2] = p4.z;
+                pv[h4 + 3] = p4.w;
+            }
+#pragma unroll
+            for (int h = 0; h < G; h++)
+#pragma unroll
+                for (int c = 0; c < CPL; c++) o[h][c] = __fmaf_rn(pv[h], vf[c], o[h][c]);
+        }
+        __syncwarp();  // ps is rewritten by the next chunk
+    }
+    // merge the warps: each writes its (m, l, o), then the block combines them per head
+#pragma unroll
+    for (int h = 0; h < G; h++) {
+        const float lw = warp_sum(l[h]);
+        if (lane == 0) {
+            ms[warp][h] = m[h];
+            ls[warp][h] = lw;
+        }
+#pragma unroll
+        for (int c = 0; c < CPL; c++) os[warp][h][CPL * lane + c] = o[h][c];
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
+        const int h = i / D, d = i % D;
+        float mx = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < DEC_WARPS; w++) mx = fmaxf(mx, ms[w][h]);
+        float acc = 0.f, lsum = 0.f;
+#pragma unroll
+        for (int w = 0; w < DEC_WARPS; w++) {
+            const float f = ms[w][h] == -INFINITY ? 0.f : expf(ms[w][h] - mx);  // a warp that saw no key weighs nothing
+            acc += f * os[w][h][d];
+            lsum += f * ls[w][h];
+        }
+        const long pr = (long) pbase * heads + g * G + h;
+        part_o[pr * D + d] = acc;
+        if (d == 0) {
+            part_ml[2 * pr] = mx;
+            part_ml[2 * pr + 1] = lsum;
+        }
+    }
+}
+
+#define DEC_ENTRY(D, G)                                                                                          \
+    KS_EXTERN void __launch_bounds__(128, 3) attn_decode_d##D##_g##G(const float* qkv, int qkv_ld, const int* items, \
+            const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads,  \
+            int kv_heads, float scale, float* part_o, float* part_ml) {                                           \
+        attn_decode<D, G>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,     \
+                          part_o, part_ml);                                                                      \
+    }
+#define DEC_ENTRIES(D) DEC_ENTRY(D, 1) DEC_ENTRY(D, 2) DEC_ENTRY(D, 3) DEC_ENTRY(D, 4) DEC_ENTRY(D, 6) DEC_ENTRY(D, 8)
+DEC_ENTRIES(32)
+DEC_ENTRIES(64)
+DEC_ENTRIES(128)
 
 // Merges each query row's partials [pfirst, pfirst + nsplit) for one head and writes the
 // o_proj operand (bf16 hi/lo) [rows][heads * D]. The split weights exp(m_s - max) are found once

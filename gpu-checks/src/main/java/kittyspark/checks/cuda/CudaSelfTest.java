@@ -36,6 +36,7 @@ import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.LogitMath;
 import kittyspark.runtime.sampling.SamplingParams;
 import kittyspark.runtime.testing.TinyCheckpoint;
+import kittyspark.runtime.testing.TinyCheckpoint.Shape;
 import kittyspark.runtime.tokenizer.Tokenizer;
 
 /**
@@ -77,6 +78,13 @@ public final class CudaSelfTest {
             Checkpoint ckpt = Checkpoint.open(dir);
             compareBackends(ckpt, Precision.SPLIT, 2e-3, 0.99);
             compareBackends(ckpt, Precision.BF16, 5e-2, 0.95);
+            // head_dim 128 with a group of 4 query heads per KV head: the 8B models' decode kernel
+            Shape g = Shape.gpu(128);
+            Checkpoint wide = Checkpoint.open(writeCheckpoint(tmp.resolve((qwen3 ? "qwen3" : "llama3") + "-d128g4"), qwen3, 7,
+                    new Shape(g.hidden(), g.inter(), g.layers(), 4, 1, 128, g.vocab(), g.maxPositions(), g.headType(),
+                            g.projScale(), g.downScale(), g.headScale())));
+            compareBackends(wide, Precision.SPLIT, 2e-3, 0.99);
+            compareBackends(wide, Precision.BF16, 5e-2, 0.95);
             if (Files.isRegularFile(tokDir.resolve("tokenizer.json"))) {
                 engineGreedy(ckpt, Tokenizer.load(tokDir.resolve("tokenizer.json")), dir);
             } else {
@@ -251,13 +259,18 @@ public final class CudaSelfTest {
 
     /** A tiny random checkpoint (2 layers, 4 query and 2 kv heads) the CUDA kernels take. */
     static Path writeCheckpoint(Path dir, boolean qwen3, long seed, int headDim) throws Exception {
-        Path ckpt = TinyCheckpoint.write(dir, qwen3, seed, TinyCheckpoint.Shape.gpu(headDim));
+        return writeCheckpoint(dir, qwen3, seed, Shape.gpu(headDim));
+    }
+
+    static Path writeCheckpoint(Path dir, boolean qwen3, long seed, Shape shape) throws Exception {
+        Path ckpt = TinyCheckpoint.write(dir, qwen3, seed, shape);
         Files.writeString(dir.resolve("generation_config.json"), "{}");
         return ckpt;
     }
 
     private static void compareBackends(Checkpoint ckpt, Precision precision, double relTol, double minArgmax) {
-        String name = ckpt.config().architecture().hfName() + " " + precision;
+        String name = ckpt.config().architecture().hfName() + " d" + ckpt.config().headDim() + " g"
+                + ckpt.config().numHeads() / ckpt.config().numKvHeads() + " " + precision;
         int[] lengths = {3, 17, 40, 300};
         SplittableRandom rnd = new SplittableRandom(11);
         int vocab = ckpt.config().vocabSize();
@@ -304,6 +317,9 @@ public final class CudaSelfTest {
                 q.release();
             }
             check(gpu.pagePool().availablePages() == gpu.pagePool().totalPages(), "cuda " + name + ": released sequences return every page");
+            if (ckpt.config().headDim() != 32) {
+                return;
+            }
             String msg = "";
             try {
                 gpu.newSequence(KvSettings.parse("kitty"));

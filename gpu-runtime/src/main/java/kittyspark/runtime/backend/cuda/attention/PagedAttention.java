@@ -16,6 +16,13 @@ public final class PagedAttention {
     public static final int TENSOR_CORE_TILE_ROWS = 64;
     /** Threads per attention block. */
     private static final int THREADS = 128;
+    /** GQA group sizes that have a decode kernel (attention.cu, attn_decode_d*_g*). */
+    private static final int[] DECODE_GROUPS = {1, 2, 3, 4, 6, 8};
+    /**
+     * Decode blocks wanted per requested block: the decode kernel holds about three blocks per
+     * multiprocessor, so four waves of them even out sequences of unequal length.
+     */
+    static final int DECODE_BLOCKS_PER_BLOCK = 3;
 
     /** A planned launch: the kernel, its work items and the blocks per item. */
     public record Launch(String kernel, SplitPlanner.Plan plan, int blocksPerItem) {
@@ -49,10 +56,10 @@ public final class PagedAttention {
         int group = heads / kvHeads;
         int ppw = pairsPerWarp(headDim);
         this.prefillKernel = "attn_partial_d" + headDim + "_p" + ppw;
-        this.decodeKernel = group <= 4 ? "attn_partial_d" + headDim + "_p1" : prefillKernel;
+        this.decodeKernel = decodeKernel(headDim, group, ppw);
         this.tensorCoreKernel = "attn_prefill_tc_d" + headDim;
         this.prefillPlanner = new SplitPlanner(Math.max(1, 4 * ppw / group), blocks, kvHeads, partialRows);
-        this.decodePlanner = new SplitPlanner(1, blocks, kvHeads, partialRows);
+        this.decodePlanner = new SplitPlanner(1, DECODE_BLOCKS_PER_BLOCK * blocks, kvHeads, partialRows);
         this.tensorCorePlanner = new SplitPlanner(TENSOR_CORE_TILE_ROWS, blocks, heads, partialRows);
         this.partO = partO;
         this.partMl = partMl;
@@ -68,6 +75,30 @@ public final class PagedAttention {
             return "GQA groups of " + c.numHeads() / c.numKvHeads() + " query heads are too large for the CUDA attention kernel";
         }
         return null;
+    }
+
+    /**
+     * The kernel of a step whose rows are all decode rows: the warp-per-chunk decode kernel
+     * where one exists for the group size, else the staged kernel of the prompt rows.
+     */
+    static String decodeKernel(int headDim, int group, int pairsPerWarp) {
+        for (int g : DECODE_GROUPS) {
+            if (g == group) {
+                return "attn_decode_d" + headDim + "_g" + group;
+            }
+        }
+        return "attn_partial_d" + headDim + "_p" + pairsPerWarp;
+    }
+
+    /** Every kernel {@link #decodeKernel} can name, for the PTX check. */
+    static java.util.List<String> decodeKernels() {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (int d : new int[] {32, 64, 128}) {
+            for (int g = 1; g <= 4 * pairsPerWarp(d); g++) {
+                names.add(decodeKernel(d, g, pairsPerWarp(d)));
+            }
+        }
+        return names;
     }
 
     private static int pairsPerWarp(int headDim) {
