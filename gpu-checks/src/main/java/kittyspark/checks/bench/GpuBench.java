@@ -227,8 +227,11 @@ public final class GpuBench {
         line("");
         line("## Decode step (one new token per sequence, device sampling included; host clock, median of %d steps)", o.decodeSteps());
         line("");
-        line("| batch | context | step ms | roofline ms | x roofline | tokens/s | bound | host enqueue ms | launches |");
-        line("|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+        line("Steps replayed as CUDA graphs (the engine's default); the last two columns are the same steps with every kernel");
+        line("launched from the host (`kitty.engine.cuda.cuda-graphs = false`), measured right before them.");
+        line("");
+        line("| batch | context | step ms | roofline ms | x roofline | tokens/s | bound | host enqueue ms | launches | launched: step ms | launched: enqueue ms |");
+        line("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
         int vocab = gpu.config().vocabSize();
         for (int ctxLen : o.contexts()) {
             java.util.Set<Integer> measured = new java.util.HashSet<>();
@@ -252,41 +255,59 @@ public final class GpuBench {
                 measured.add(b);
                 List<SequenceState> seqs = new ArrayList<>();
                 for (int i = 0; i < b; i++) {
-                    seqs.add(gpu.syntheticSequence(ctxLen - o.decodeSteps() - 3, ctxLen));
+                    seqs.add(gpu.syntheticSequence(ctxLen - 2 * (o.decodeSteps() + 2) - 1, ctxLen));  // two passes: launched, replayed
                 }
                 SplittableRandom rnd = new SplittableRandom(b * 31L + ctxLen);
-                double[] ms = new double[o.decodeSteps()];
-                double[] hostMs = new double[o.decodeSteps()];
-                long launches = 0;
-                for (int step = -2; step < o.decodeSteps(); step++) {
-                    List<ForwardInput> in = new ArrayList<>(b);
-                    List<SampleSpec> specs = new ArrayList<>(b);
-                    for (SequenceState q : seqs) {
-                        in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
-                        specs.add(new SampleSpec(SamplingParams.greedy(1), 0, null));
-                    }
-                    long l0 = gpu.kernels().launched();
-                    long t0 = System.nanoTime();
-                    gpu.forwardAndSample(in, specs);
-                    if (step >= 0) {
-                        ms[step] = (System.nanoTime() - t0) / 1e6;
-                        hostMs[step] = gpu.lastStepHostNanos() / 1e6;
-                        launches = gpu.kernels().launched() - l0;
-                    }
-                }
+                gpu.useGraphs(false);
+                Steps launched = decodeSteps(gpu, seqs, rnd, vocab);
+                gpu.useGraphs(true);
+                Steps s = decodeSteps(gpu, seqs, rnd, vocab);
+                double med = s.ms();
+                double hostMs = s.hostMs();
+                long launches = s.launches();
                 seqs.forEach(SequenceState::release);
-                double med = median(ms);
                 Roofline.Cost cost = roof.decodeStep(b, ctxLen, 2.0);
                 double floor = cost.seconds() * 1e3;
                 r.put("fits", true).put("step_ms", med).put("roofline_ms", floor).put("x_roofline", med / floor)
                         .put("tokens_per_s", b / (med / 1e3)).put("memory_bound", cost.memoryBound())
-                        .put("host_enqueue_ms", median(hostMs)).put("kernel_launches", launches);
-                line("| %d | %d | %.2f | %.2f | %.2f | %.0f | %s | %.2f | %d |", b, ctxLen, med, floor, med / floor,
-                        b / (med / 1e3), cost.memoryBound() ? "memory" : "compute", median(hostMs), launches);
+                        .put("host_enqueue_ms", hostMs).put("kernel_launches", launches)
+                        .put("launched_step_ms", launched.ms()).put("launched_host_enqueue_ms", launched.hostMs());
+                line("| %d | %d | %.2f | %.2f | %.2f | %.0f | %s | %.2f | %d | %.2f | %.2f |", b, ctxLen, med, floor, med / floor,
+                        b / (med / 1e3), cost.memoryBound() ? "memory" : "compute", hostMs, launches, launched.ms(),
+                        launched.hostMs());
                 System.err.printf(Locale.ROOT, "decode b=%d ctx=%d: %.2f ms (roofline %.2f), host enqueue %.2f ms, %d kernel launches"
-                        + " (cuBLAS calls not counted)%n", b, ctxLen, med, floor, median(hostMs), launches);
+                        + " (cuBLAS calls not counted); every kernel launched from the host: %.2f ms, enqueue %.2f ms; %s%n", b,
+                        ctxLen, med, floor, hostMs, launches, launched.ms(), launched.hostMs(), gpu.graphSummary());
             }
         }
+    }
+
+    /** Median step time, host enqueue time and kernel launches of a decode step. */
+    private record Steps(double ms, double hostMs, long launches) {
+    }
+
+    /** Two warm-up steps (the second captures the step's graph when graphs are on), then the timed ones. */
+    private Steps decodeSteps(CudaBackend gpu, List<SequenceState> seqs, SplittableRandom rnd, int vocab) {
+        double[] ms = new double[o.decodeSteps()];
+        double[] hostMs = new double[o.decodeSteps()];
+        long launches = 0;
+        for (int step = -2; step < o.decodeSteps(); step++) {
+            List<ForwardInput> in = new ArrayList<>(seqs.size());
+            List<SampleSpec> specs = new ArrayList<>(seqs.size());
+            for (SequenceState q : seqs) {
+                in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
+                specs.add(new SampleSpec(SamplingParams.greedy(1), 0, null));
+            }
+            long l0 = gpu.kernels().launched();
+            long t0 = System.nanoTime();
+            gpu.forwardAndSample(in, specs);
+            if (step >= 0) {
+                ms[step] = (System.nanoTime() - t0) / 1e6;
+                hostMs[step] = gpu.lastStepHostNanos() / 1e6;
+                launches = gpu.kernels().launched() - l0;
+            }
+        }
+        return new Steps(median(ms), median(hostMs), launches);
     }
 
     // --------------------------------------------------------------------------- prefill

@@ -313,6 +313,7 @@ public final class CudaSelfTest {
             check(st.maxDiff <= relTol * Math.max(1, st.maxAbs) && st.agreement() >= minArgmax,
                     "cpu vs cuda " + name + ": prefill " + prefill + "; with 20 decode steps " + st
                             + String.format(Locale.ROOT, " (tolerance %.1e x max|logit|, argmax >= %.2f)", relTol, minArgmax));
+            check(gpu.graphReplays() > 0, "cuda " + name + ": the decode steps above were replayed as CUDA graphs: " + gpu.graphSummary());
             for (SequenceState q : gs) {
                 q.release();
             }

@@ -166,7 +166,7 @@ public final class JobConfig {
         CudaOptions cuda = value("kitty.engine.cuda", () -> new CudaOptions(dbl("kitty.engine.cuda.kv-fraction"),
                 string("kitty.engine.cuda.precision"), KvSettings.parse("fp16"), dbl("kitty.engine.cuda.fp16-share"),
                 longValue("kitty.engine.cuda.reference-tokens"), bool("kitty.engine.cuda.cublas"),
-                KittyAttentionVariant.parse(string("kitty.engine.cuda.kitty-attention"))));
+                KittyAttentionVariant.parse(string("kitty.engine.cuda.kitty-attention")), bool("kitty.engine.cuda.cuda-graphs")));
         PipelineConfig.EngineSettings engine = value("kitty.engine.device", () -> new PipelineConfig.EngineSettings(
                 string("kitty.engine.device"), nonNegative("kitty.engine.threads"), nonNegative("kitty.engine.max-batch"),
                 nonNegativeLong("kitty.engine.kv-budget-bytes"), positive("kitty.engine.prefill-chunk"), cuda));

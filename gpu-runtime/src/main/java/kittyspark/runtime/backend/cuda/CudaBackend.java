@@ -22,6 +22,7 @@ import kittyspark.runtime.backend.cuda.attention.StepAttention;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.backend.cuda.driver.StepGraphs;
 import kittyspark.runtime.backend.cuda.gemm.Cublas;
 import kittyspark.runtime.backend.cuda.gemm.DeviceGemmTimer;
 import kittyspark.runtime.backend.cuda.gemm.EventTimer;
@@ -58,6 +59,8 @@ public final class CudaBackend implements Backend {
     public static final int SAMPLE_THREADS = DeviceSampler.THREADS;
     /** Share of the free memory a quantized mode's pool takes when it is first used (not the sized-for mode). */
     static final double LATE_POOL_FRACTION = 0.5;
+    /** Step graphs kept: a few batch sizes times the work-item counts their contexts pass through. */
+    static final int GRAPHS_KEPT = 32;
 
     private final ModelConfig c;
     private final CudaSettings settings;
@@ -76,6 +79,9 @@ public final class CudaBackend implements Backend {
     private final GemmSelector gemm;
     private final LayerLoop loop;
     private final DeviceSampler sampler;
+    /** Replays steps of a shape seen before; null when the settings turn CUDA graphs off. */
+    private final StepGraphs graphs;
+    private boolean graphsInUse = true;
     /** Quantized-page caches by KV mode: the sized-for one made at start-up, others on first use. */
     private final Map<KvSettings, KittyCache> kitty = new LinkedHashMap<>();
     private boolean closed;
@@ -134,6 +140,7 @@ public final class CudaBackend implements Backend {
             this.gemm = planGemms();
             this.loop = new LayerLoop(c, w, k, gemm, b, split);
             this.sampler = new DeviceSampler(ctx, k, b, vocab);
+            this.graphs = s.cudaGraphs() ? new StepGraphs(StepGraphs.cuda(ctx.stream()), k.counter(), GRAPHS_KEPT) : null;
             ctx.synchronize();
             logStart(quantized);
         } catch (RuntimeException | Error e) {
@@ -248,6 +255,15 @@ public final class CudaBackend implements Backend {
      * enqueued (before sampling waits for the device): when it is close to the whole step, the
      * step is bound by the host's launches, not by the GPU.
      */
+    /** How the steps were enqueued: CUDA graphs captured and replayed, or why not. */
+    public synchronized String graphSummary() {
+        if (graphs == null) {
+            return "CUDA graphs off (kitty.engine.cuda.cuda-graphs = false)";
+        }
+        return graphs.off() ? "CUDA graphs off after a failed capture (see the log)"
+                : "CUDA graphs: " + graphs.captures() + " captured, " + graphs.replays() + " replays";
+    }
+
     public synchronized long lastStepHostNanos() {
         return lastStepHostNanos;
     }
@@ -361,6 +377,10 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------
     // forward
+
+    /** What decides a step's launches, for {@link StepGraphs}. */
+    private record StepKey(int rows, int logitRows, Object attention) {
+    }
 
     /** A slice of one input fed in one step. */
     private record Piece(int input, CudaSequence seq, int[] tokens, int from, int n) {
@@ -534,7 +554,14 @@ public final class CudaBackend implements Backend {
             att = KittyStepAttention.prepare(kc, attention, kseqs, pos0, n, rows, b.pack, dRowPiece, dPositions);
         }
         b.uploadStep(ctx.stream());
-        loop.run(new LayerLoop.Rows(rows, dTokens, dPositions, dRowPiece), att);
+        LayerLoop.Rows stepRows = new LayerLoop.Rows(rows, dTokens, dPositions, dRowPiece);
+        Object attKey = att.replayKey();
+        if (graphs != null && graphsInUse && attKey != null) {
+            // rows and logit rows fix the grids, the GEMM choices and where the attention's arrays sit in the pack
+            graphs.run(new StepKey(rows, nLogit, attKey), () -> loop.run(stepRows, att));
+        } else {
+            loop.run(stepRows, att);
+        }
         for (Piece p : pieces) {
             p.seq().length += p.n();
         }
@@ -570,6 +597,16 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------
     // benchmark and self-test support (used by the gpu-checks module)
+
+    /** Benchmarks time the same steps replayed and launched in one run: turns replaying off and on again. */
+    public synchronized void useGraphs(boolean on) {
+        graphsInUse = on;
+    }
+
+    /** Steps replayed as CUDA graphs so far; 0 when graphs are off. */
+    public synchronized long graphReplays() {
+        return graphs == null ? 0 : graphs.replays();
+    }
 
     /** Fills every layer's fp16 pools with seeded random values: long benchmark contexts without a prefill. */
     public synchronized void fillKvRandom(long seed) {
@@ -708,6 +745,9 @@ public final class CudaBackend implements Backend {
         closed = true;
         ctx.makeCurrent();
         ctx.synchronize();
+        if (graphs != null) {
+            graphs.close();
+        }
         b.close();
         gemms.close();
         for (KittyCache kc : kitty.values()) {

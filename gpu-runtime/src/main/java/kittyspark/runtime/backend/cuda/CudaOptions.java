@@ -18,11 +18,12 @@ import kittyspark.runtime.kv.KvSettings;
  * @param referenceTokens sequence length (prompt + new tokens) a quantized pool's fp16 tail slots are sized for
  * @param cublas          whether cuBLAS/cuBLASLt may compete for the GEMMs (where the machine has it)
  * @param kittyAttention  the decode-attention kernel over kivi/kitty pages ({@code i8}, {@code bulk}, {@code cp-async})
+ * @param cudaGraphs      whether decode steps over fp16 pages are captured once per shape and replayed as CUDA graphs
  */
 public record CudaOptions(double kvFraction, String precision, KvSettings poolKv, double fp16Share, long referenceTokens,
-                          boolean cublas, KittyAttentionVariant kittyAttention) implements Serializable {
+                          boolean cublas, KittyAttentionVariant kittyAttention, boolean cudaGraphs) implements Serializable {
     public static final CudaOptions DEFAULTS = new CudaOptions(0.9, "auto", KvSettings.parse("fp16"), 0.05, 2048 + 128, true,
-            KittyAttentionVariant.DEFAULT);
+            KittyAttentionVariant.DEFAULT, true);
 
     public CudaOptions {
         if (!(kvFraction > 0 && kvFraction <= 1)) {
@@ -48,31 +49,35 @@ public record CudaOptions(double kvFraction, String precision, KvSettings poolKv
 
     /** The pools sized for {@code kv}: the job's own mode, so that its sequences get the big pool. */
     public CudaOptions withPoolKv(KvSettings kv) {
-        return new CudaOptions(kvFraction, precision, kv, fp16Share, referenceTokens, cublas, kittyAttention);
+        return new CudaOptions(kvFraction, precision, kv, fp16Share, referenceTokens, cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaOptions withPrecision(String p) {
-        return new CudaOptions(kvFraction, p, poolKv, fp16Share, referenceTokens, cublas, kittyAttention);
+        return new CudaOptions(kvFraction, p, poolKv, fp16Share, referenceTokens, cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaOptions withKvFraction(double f) {
-        return new CudaOptions(f, precision, poolKv, fp16Share, referenceTokens, cublas, kittyAttention);
+        return new CudaOptions(f, precision, poolKv, fp16Share, referenceTokens, cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaOptions withFp16Share(double s) {
-        return new CudaOptions(kvFraction, precision, poolKv, s, referenceTokens, cublas, kittyAttention);
+        return new CudaOptions(kvFraction, precision, poolKv, s, referenceTokens, cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaOptions withReferenceTokens(long t) {
-        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, t, cublas, kittyAttention);
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, t, cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaOptions withCublas(boolean on) {
-        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, on, kittyAttention);
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, on, kittyAttention, cudaGraphs);
+    }
+
+    public CudaOptions withCudaGraphs(boolean on) {
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, cublas, kittyAttention, on);
     }
 
     /** The decode-attention kernel over quantized pages, by name (see {@link KittyAttentionVariant#parse}). */
     public CudaOptions withKittyAttention(String name) {
-        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, cublas, KittyAttentionVariant.parse(name));
+        return new CudaOptions(kvFraction, precision, poolKv, fp16Share, referenceTokens, cublas, KittyAttentionVariant.parse(name), cudaGraphs);
     }
 }

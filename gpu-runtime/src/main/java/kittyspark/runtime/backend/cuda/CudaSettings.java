@@ -22,10 +22,11 @@ import kittyspark.runtime.kv.KvSettings;
  * @param referenceTokens sequence length (prompt + new tokens) quantized pools are sized for
  * @param cublas         whether cuBLAS may compete for the GEMMs
  * @param kittyAttention the decode-attention kernel over quantized pages
+ * @param cudaGraphs     whether fp16 decode steps are replayed as CUDA graphs
  */
 public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction,
                            Precision precision, KvSettings kv, double fp16Share, long referenceTokens, boolean cublas,
-                           KittyAttentionVariant kittyAttention) {
+                           KittyAttentionVariant kittyAttention, boolean cudaGraphs) {
     public static final double DEFAULT_KV_FRACTION = CudaOptions.DEFAULTS.kvFraction();
 
     public CudaSettings {
@@ -40,7 +41,8 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
     public CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kvBudgetBytes, double kvFraction, Precision precision,
                         KvSettings kv) {
         this(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, CudaOptions.DEFAULTS.fp16Share(),
-                CudaOptions.DEFAULTS.referenceTokens(), CudaOptions.DEFAULTS.cublas(), CudaOptions.DEFAULTS.kittyAttention());
+                CudaOptions.DEFAULTS.referenceTokens(), CudaOptions.DEFAULTS.cublas(), CudaOptions.DEFAULTS.kittyAttention(),
+                CudaOptions.DEFAULTS.cudaGraphs());
     }
 
     /** Settings whose pool holds fp16 pages. */
@@ -62,46 +64,52 @@ public record CudaSettings(int ordinal, int maxBatch, int maxStepTokens, long kv
      */
     public static CudaSettings of(String device, int maxBatch, int prefillChunk, long kvBudgetBytes, CudaOptions o, ModelConfig c) {
         return new CudaSettings(ordinalOf(device), maxBatch, prefillChunk + maxBatch, kvBudgetBytes, o.kvFraction(),
-                Precision.resolve(o.precision(), c), o.poolKv(), o.fp16Share(), o.referenceTokens(), o.cublas(), o.kittyAttention());
+                Precision.resolve(o.precision(), c), o.poolKv(), o.fp16Share(), o.referenceTokens(), o.cublas(), o.kittyAttention(),
+                o.cudaGraphs());
     }
 
     public CudaSettings withMaxBatch(int b) {
         return new CudaSettings(ordinal, b, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withMaxStepTokens(int t) {
         return new CudaSettings(ordinal, maxBatch, t, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withPrecision(Precision p) {
         return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, p, kv, fp16Share, referenceTokens,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withKv(KvSettings k) {
         return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, k, fp16Share, referenceTokens,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withKvBudgetBytes(long b) {
         return new CudaSettings(ordinal, maxBatch, maxStepTokens, b, kvFraction, precision, kv, fp16Share, referenceTokens,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withFp16Share(double s) {
         return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, s, referenceTokens,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withReferenceTokens(long t) {
         return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, t,
-                cublas, kittyAttention);
+                cublas, kittyAttention, cudaGraphs);
     }
 
     public CudaSettings withKittyAttention(KittyAttentionVariant v) {
         return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
-                cublas, v);
+                cublas, v, cudaGraphs);
+    }
+
+    public CudaSettings withCudaGraphs(boolean on) {
+        return new CudaSettings(ordinal, maxBatch, maxStepTokens, kvBudgetBytes, kvFraction, precision, kv, fp16Share, referenceTokens,
+                cublas, kittyAttention, on);
     }
 }

@@ -46,6 +46,10 @@ public final class Fp16PagedCache {
         this.pool = new PagePool(pages, PAGE_TOKENS, bytesPerPage(c));
     }
 
+    /** The launches of a step's fp16 attention (kernels, grids, item counts) and the piece count that places its packed arrays. */
+    private record ReplayKey(List<PagedAttention.Part> parts, int pieces) {
+    }
+
     public PagePool pool() {
         return pool;
     }
@@ -79,12 +83,20 @@ public final class Fp16PagedCache {
             row0 += n[j];
         }
         PagedAttention.Launch launch = attention.plan(plan, rows);
+        // The page table goes last: every other array's address then depends only on the
+        // counts in replayKey, while sequences grow pages from step to step.
         CUdeviceptr dSeqPt = pack.ints(seqPt, seqPt.length);
-        CUdeviceptr dPages = pack.ints(pageTable, pageTable.length);
         CUdeviceptr items = pack.ints(launch.plan().items(), 8 * launch.plan().itemCount());
         CUdeviceptr pfirst = pack.ints(launch.plan().pfirst(), rows);
         CUdeviceptr nsplit = pack.ints(launch.plan().nsplit(), rows);
+        CUdeviceptr dPages = pack.ints(pageTable, pageTable.length);
+        Object key = new ReplayKey(launch.parts(), pieces);
         return new StepAttention() {
+            @Override
+            public Object replayKey() {
+                return key;
+            }
+
             @Override
             public KvTarget kvTarget(int layer) {
                 return new KvTarget(dSeqPt, dPages, keys[layer], values[layer]);

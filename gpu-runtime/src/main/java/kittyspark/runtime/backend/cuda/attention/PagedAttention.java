@@ -1,5 +1,8 @@
 package kittyspark.runtime.backend.cuda.attention;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import jcuda.driver.CUdeviceptr;
 import kittyspark.runtime.backend.cuda.driver.KernelArgs;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
@@ -24,8 +27,12 @@ public final class PagedAttention {
      */
     static final int DECODE_BLOCKS_PER_BLOCK = 3;
 
-    /** A planned launch: the kernel, its work items and the blocks per item. */
-    public record Launch(String kernel, SplitPlanner.Plan plan, int blocksPerItem) {
+    /** One kernel launch of a step's attention: its items {@code [firstItem, firstItem + items)} of the plan. */
+    public record Part(String kernel, int firstItem, int items, int blocksPerItem) {
+    }
+
+    /** A planned step: the work items of every row, and the launches (decode rows and prompt rows apart) that take them. */
+    public record Launch(List<Part> parts, SplitPlanner.Plan plan) {
     }
 
     private final Kernels k;
@@ -105,18 +112,40 @@ public final class PagedAttention {
         return headDim == 128 ? 6 : 8;
     }
 
-    /** The launch for {@code pieces} of a step of {@code rows} rows. */
+    /**
+     * The launches for {@code pieces} of a step of {@code rows} rows: decode rows (one new
+     * token) take the decode kernel, split over their keys; prompt rows the prompt kernel (on
+     * the tensor cores in bf16 mode, fp32 in split mode). A mixed step makes both launches,
+     * so that its decode rows are not tiles of a prompt kernel reading their whole context
+     * once per query head.
+     */
     public Launch plan(SplitPlanner.Piece[] pieces, int rows) {
-        boolean prefill = false;
+        List<SplitPlanner.Piece> decode = new ArrayList<>();
+        List<SplitPlanner.Piece> prompt = new ArrayList<>();
         for (SplitPlanner.Piece p : pieces) {
-            prefill |= p.nrows() > 1;
+            (p.nrows() == 1 ? decode : prompt).add(p);
         }
         // bf16 mode prefills on the tensor cores (fp16 Q and P); split mode keeps fp32 attention.
-        boolean tensorCore = prefill && !split;
-        SplitPlanner planner = tensorCore ? tensorCorePlanner : prefill ? prefillPlanner : decodePlanner;
-        String kernel = tensorCore ? tensorCoreKernel : prefill ? prefillKernel : decodeKernel;
+        SplitPlanner promptPlanner = split ? prefillPlanner : tensorCorePlanner;
+        String promptKernel = split ? prefillKernel : tensorCoreKernel;
         // The tensor-core kernel takes one query head per block, the others one KV head's group.
-        return new Launch(kernel, planner.plan(pieces, rows), tensorCore ? heads : kvHeads);
+        int promptBlocks = split ? kvHeads : heads;
+        SplitPlanner.Plan d = null;
+        SplitPlanner.Plan p = null;
+        List<Part> parts = new ArrayList<>(2);
+        if (!prompt.isEmpty()) {
+            p = promptPlanner.plan(prompt.toArray(new SplitPlanner.Piece[0]), rows);
+            parts.add(new Part(promptKernel, 0, p.itemCount(), promptBlocks));
+        }
+        if (!decode.isEmpty()) {
+            d = decodePlanner.plan(decode.toArray(new SplitPlanner.Piece[0]), rows, p == null ? 0 : p.partialRows());
+            parts.add(new Part(decodeKernel, p == null ? 0 : p.itemCount(), d.itemCount(), kvHeads));
+        }
+        SplitPlanner.Plan plan = p == null ? d : d == null ? p : p.then(d);
+        if (plan == null) {
+            plan = decodePlanner.plan(pieces, rows);
+        }
+        return new Launch(List.copyOf(parts), plan);
     }
 
     /**
@@ -127,9 +156,11 @@ public final class PagedAttention {
     public void launch(Launch l, int rows, CUdeviceptr qkv, int qkvWidth, CUdeviceptr items, CUdeviceptr pfirst,
                        CUdeviceptr nsplit, CUdeviceptr seqPageOffsets, CUdeviceptr pageTable, CUdeviceptr keys,
                        CUdeviceptr values, CUdeviceptr outHi, CUdeviceptr outLo) {
-        k.launch(l.kernel(), l.plan().itemCount(), l.blocksPerItem(), THREADS, 0, new KernelArgs().ptr(qkv).i32(qkvWidth)
-                .ptr(items).ptr(seqPageOffsets).ptr(pageTable).ptr(keys).ptr(values).i32(heads).i32(kvHeads).f32(scale)
-                .ptr(partO).ptr(partMl));
+        for (Part p : l.parts()) {
+            k.launch(p.kernel(), p.items(), p.blocksPerItem(), THREADS, 0, new KernelArgs().ptr(qkv).i32(qkvWidth)
+                    .ptr(items.withByteOffset(4L * 8 * p.firstItem())).ptr(seqPageOffsets).ptr(pageTable).ptr(keys).ptr(values)
+                    .i32(heads).i32(kvHeads).f32(scale).ptr(partO).ptr(partMl));
+        }
         k.launch("attn_combine", rows, heads, headDim, 0, new KernelArgs().ptr(partO).ptr(partMl).ptr(pfirst).ptr(nsplit)
                 .i32(heads).i32(headDim).ptr(outHi).ptr(split ? outLo : null));
     }

@@ -27,6 +27,25 @@ public final class SplitPlanner {
         public int[] item(int i) {
             return Arrays.copyOfRange(items, 8 * i, 8 * i + 8);
         }
+
+        /**
+         * This plan's items followed by {@code next}'s, for one step whose rows the two plans
+         * share out (a row belongs to the plan that gave it partials; next's partial rows
+         * follow this plan's).
+         */
+        public Plan then(Plan next) {
+            int[] all = Arrays.copyOf(items, 8 * (itemCount + next.itemCount));
+            System.arraycopy(next.items, 0, all, 8 * itemCount, 8 * next.itemCount);
+            int[] pf = pfirst.clone();
+            int[] ns = nsplit.clone();
+            for (int r = 0; r < ns.length; r++) {
+                if (next.nsplit[r] > 0) {
+                    pf[r] = next.pfirst[r];
+                    ns[r] = next.nsplit[r];
+                }
+            }
+            return new Plan(all, itemCount + next.itemCount, pf, ns, Math.max(partialRows, next.partialRows));
+        }
     }
 
     private final int tileRows;
@@ -48,6 +67,14 @@ public final class SplitPlanner {
     }
 
     public Plan plan(Piece[] pieces, int totalRows) {
+        return plan(pieces, totalRows, 0);
+    }
+
+    /**
+     * The plan of {@code pieces} (some of a step's), their partial rows numbered from
+     * {@code firstPartial} on: another launch of the same step has the ones before.
+     */
+    public Plan plan(Piece[] pieces, int totalRows, int firstPartial) {
         int decodeRows = 0;
         int prefillRows = 0;
         int prefillItems = 0;
@@ -62,14 +89,14 @@ public final class SplitPlanner {
         // Splits per decode row: enough blocks to fill the GPU, within the workspace.
         int wanted = decodeRows == 0 ? 1
                 : Math.max(1, (targetBlocks - prefillItems * kvHeads) / Math.max(1, decodeRows * kvHeads));
-        int room = decodeRows == 0 ? 1 : Math.max(1, (maxPartialRows - prefillRows) / decodeRows);
+        int room = decodeRows == 0 ? 1 : Math.max(1, (maxPartialRows - firstPartial - prefillRows) / decodeRows);
         int splits = Math.min(MAX_SPLITS, Math.min(wanted, room));
 
         int[] pfirst = new int[totalRows];
         int[] nsplit = new int[totalRows];
         int[] items = new int[8 * (prefillItems + decodeRows * splits)];
         int n = 0;
-        int pbase = 0;
+        int pbase = firstPartial;
         for (Piece p : pieces) {
             int keys = p.pos0() + p.nrows();
             if (p.nrows() == 1) {

@@ -19,4 +19,13 @@ public interface StepAttention {
      * into the operand planes of the next GEMM ({@code outLo} null in plain bf16).
      */
     void attend(int layer, CUdeviceptr qkv, int qkvWidth, CUdeviceptr outHi, CUdeviceptr outLo);
+
+    /**
+     * What, besides the step's rows, decides this attention's launches (kernels, grids, the
+     * device addresses of its arrays), for replaying the step as a CUDA graph; null when its
+     * launches cannot be replayed.
+     */
+    default Object replayKey() {
+        return null;
+    }
 }

@@ -108,6 +108,31 @@ public final class Kernels {
         launched++;
     }
 
+    /** A count of kernels launched, and a way to add the ones a replayed graph ran. */
+    public interface Counter {
+        long count();
+
+        void add(long kernels);
+    }
+
+    /**
+     * This object's launch count, to which replayed CUDA graphs add the kernels they ran, so
+     * that a step's count does not depend on how it was enqueued.
+     */
+    public Counter counter() {
+        return new Counter() {
+            @Override
+            public long count() {
+                return launched;
+            }
+
+            @Override
+            public void add(long kernels) {
+                launched += kernels;
+            }
+        };
+    }
+
     /** Kernels launched so far through this object (benchmarks count a step's launches with it). */
     public long launched() {
         return launched;
