@@ -471,13 +471,22 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
         for (int i = threadIdx.x; i < TC_CHUNK * VPR; i += blockDim.x) {
             int t = i / VPR, d0 = 8 * (i % VPR);
             int key = kc + t;
-            uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+            uint4 kv = make_uint4(0, 0, 0, 0);
             if (key < kend) {
-                long off = (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0;
-                kv = __ldg(reinterpret_cast<const uint4*>(k_pool + off));
-                vv = __ldg(reinterpret_cast<const uint4*>(v_pool + off));
+                kv = __ldg(reinterpret_cast<const uint4*>(k_pool + (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0));
             }
             *reinterpret_cast<uint4*>(&ks[t * KS + d0]) = kv;
+        }
+        // V goes in transposed, so consecutive threads take consecutive keys: a warp's stores of
+        // one element then fill one row of vt (with threads on a key row, all 16 of a row's
+        // vectors would land in one bank).
+        for (int i = threadIdx.x; i < TC_CHUNK * VPR; i += blockDim.x) {
+            int t = i % TC_CHUNK, d0 = 8 * (i / TC_CHUNK);
+            int key = kc + t;
+            uint4 vv = make_uint4(0, 0, 0, 0);
+            if (key < kend) {
+                vv = __ldg(reinterpret_cast<const uint4*>(v_pool + (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0));
+            }
             const __half* vh = reinterpret_cast<const __half*>(&vv);
 #pragma unroll
             for (int e = 0; e < 8; e++) vt[(d0 + e) * VS + t] = vh[e];
@@ -572,7 +581,7 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
 }
 
 #define TC_ENTRY(D)                                                                                              \
-    KS_EXTERN void __launch_bounds__(128) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
+    KS_EXTERN void __launch_bounds__(128, 3) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
             const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads, \
             int kv_heads, float scale, float* part_o, float* part_ml) {                                          \
         attn_prefill_tc<D>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,   \

@@ -31,6 +31,7 @@ import kittyspark.runtime.backend.cuda.driver.KernelArgs;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
 import kittyspark.runtime.backend.cuda.gemm.GemmPlan;
 import kittyspark.runtime.checkpoint.ModelConfig;
+import kittyspark.runtime.backend.cuda.driver.LaunchProfile;
 import kittyspark.runtime.engine.EngineOptions;
 import kittyspark.runtime.engine.GenerationEngine;
 import kittyspark.runtime.engine.GenerationRequest;
@@ -103,6 +104,7 @@ public final class GpuBench {
             gemmShapes(gpu, copyBw);
             decode(gpu, roof);
             prefill(gpu, roof, gemmFlops);
+            profiles(gpu);
             endToEnd(gpu, shape);
         }
         write();
@@ -340,6 +342,53 @@ public final class GpuBench {
                 med, n / (med / 1e3), flops / 1e12, 100 * flops / DATASHEET_BF16_FLOPS, 100 * flops / gemmFlops,
                 gemmFlops / 1e12, cost.seconds() * 1e3);
         System.err.printf(Locale.ROOT, "prefill %d: %.1f ms, %.0f TFLOP/s%n", n, med, flops / 1e12);
+    }
+
+    // --------------------------------------------------------------------------- profiles
+
+    /** Device time per kernel of one prefill and of decode steps at batch 1 and 64 (2K context), launched from the host. */
+    private void profiles(CudaBackend gpu) {
+        ObjectNode prof = json.putObject("profile");
+        line("");
+        line("## Where a step's time goes (CUDA events around every launch and GEMM of one step, launched from the host)");
+        int vocab = gpu.config().vocabSize();
+        SplittableRandom rnd = new SplittableRandom(5);
+        SequenceState p = gpu.newSequence(KvSettings.parse("fp16"), o.prefillTokens());
+        int[] toks = rnd.ints(o.prefillTokens(), 0, vocab).toArray();
+        profileTable(prof, "prefill_" + o.prefillTokens(), "prefill of one " + o.prefillTokens() + "-token prompt",
+                gpu.profileStep(() -> gpu.forward(List.of(new ForwardInput(p, toks, false)))));
+        p.release();
+        int ctxLen = 2048;
+        for (int b : new int[] {1, 64}) {
+            List<SequenceState> seqs = new ArrayList<>();
+            for (int i = 0; i < b; i++) {
+                seqs.add(gpu.syntheticSequence(ctxLen - 2, ctxLen));
+            }
+            List<ForwardInput> in = new ArrayList<>(b);
+            List<SampleSpec> specs = new ArrayList<>(b);
+            for (SequenceState q : seqs) {
+                in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
+                specs.add(new SampleSpec(SamplingParams.greedy(1), 0, null));
+            }
+            profileTable(prof, "decode_b" + b + "_ctx" + ctxLen, "decode step, batch " + b + ", context " + ctxLen,
+                    gpu.profileStep(() -> gpu.forwardAndSample(in, specs)));
+            seqs.forEach(SequenceState::release);
+        }
+    }
+
+    private void profileTable(ObjectNode prof, String key, String title, List<LaunchProfile.Entry> entries) {
+        double total = entries.stream().mapToDouble(LaunchProfile.Entry::ms).sum();
+        ArrayNode rows = prof.putArray(key);
+        line("");
+        line("%s: %.2f ms of device time in %d spans", title, total, entries.stream().mapToInt(LaunchProfile.Entry::launches).sum());
+        line("");
+        line("| kernel or GEMM | ms | launches | share |");
+        line("|---|---:|---:|---:|");
+        entries.stream().sorted((a, b) -> Double.compare(b.ms(), a.ms())).forEach(e -> {
+            rows.addObject().put("name", e.name()).put("ms", e.ms()).put("launches", e.launches());
+            line("| %s | %.3f | %d | %.1f%% |", e.name(), e.ms(), e.launches(), 100 * e.ms() / total);
+        });
+        System.err.printf(Locale.ROOT, "profile %s: %.2f ms%n", key, total);
     }
 
     // ------------------------------------------------------------------------ end to end

@@ -22,6 +22,7 @@ import kittyspark.runtime.backend.cuda.attention.StepAttention;
 import kittyspark.runtime.backend.cuda.driver.CudaContext;
 import kittyspark.runtime.backend.cuda.driver.DeviceArena;
 import kittyspark.runtime.backend.cuda.driver.Kernels;
+import kittyspark.runtime.backend.cuda.driver.LaunchProfile;
 import kittyspark.runtime.backend.cuda.driver.StepGraphs;
 import kittyspark.runtime.backend.cuda.gemm.Cublas;
 import kittyspark.runtime.backend.cuda.gemm.DeviceGemmTimer;
@@ -597,6 +598,25 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------
     // benchmark and self-test support (used by the gpu-checks module)
+
+    /**
+     * Benchmarks: device time per kernel (and per GEMM) of one step, launched from the host
+     * (a profiled step is never captured or replayed).
+     */
+    public synchronized List<LaunchProfile.Entry> profileStep(Runnable step) {
+        ctx.makeCurrent();
+        boolean was = graphsInUse;
+        LaunchProfile p = new LaunchProfile(ctx.stream());
+        graphsInUse = false;
+        k.profile(p);
+        try {
+            step.run();
+        } finally {
+            k.profile(null);
+            graphsInUse = was;
+        }
+        return p.finish();
+    }
 
     /** Benchmarks time the same steps replayed and launched in one run: turns replaying off and on again. */
     public synchronized void useGraphs(boolean on) {

@@ -54,24 +54,32 @@ final class LayerLoop {
         for (int l = 0; l < c.numLayers(); l++) {
             DeviceModel.Layer lw = w.layer(l);
             rmsnorm(b.x, null, lw.inputNorm(), n);
-            gemm.run(b.ah, lo, lw.qkv(), b.qkv, n, qkvw, hidden, false);
+            gemm("gemm qkv", b.ah, lo, lw.qkv(), b.qkv, n, qkvw, hidden, false);
             StepAttention.KvTarget t = attention.kvTarget(l);
             k.launch("qk_rope_kv_write", n, 1, 128, 4 * headDim * 4, new KernelArgs().ptr(b.qkv).ptr(rows.positions())
                     .ptr(rows.rowPiece()).ptr(t.seqPageOffsets()).ptr(t.pageTable()).ptr(w.invFreq()).ptr(lw.qNorm())
                     .ptr(lw.kNorm()).f32(eps).i32(heads).i32(kvHeads).i32(headDim).ptr(t.keys()).ptr(t.values()));
             attention.attend(l, b.qkv, qkvw, b.ah, lo);
-            gemm.run(b.ah, lo, lw.o(), b.x, n, hidden, qw, true);
+            gemm("gemm o", b.ah, lo, lw.o(), b.x, n, hidden, qw, true);
             rmsnorm(b.x, null, lw.postNorm(), n);
-            gemm.run(b.ah, lo, lw.gateUp(), b.gu, n, 2 * inter, hidden, false);
+            gemm("gemm gate_up", b.ah, lo, lw.gateUp(), b.gu, n, 2 * inter, hidden, false);
             k.launch("silu_gate_rows", n, 1, 256, 0, new KernelArgs().ptr(b.gu).i32(inter).ptr(b.ah).ptr(lo));
-            gemm.run(b.ah, lo, lw.down(), b.x, n, hidden, inter, true);
+            gemm("gemm down", b.ah, lo, lw.down(), b.x, n, hidden, inter, true);
         }
     }
 
     /** Final norm of the residual rows listed at {@code rowIndex} (n of them) and the LM head into {@code b.logits}. */
     void logits(CUdeviceptr rowIndex, int n) {
         rmsnorm(b.x, rowIndex, w.finalNorm(), n);
-        gemm.run(b.ah, split ? b.al : null, w.lmHead(), b.logits, n, vocab, hidden, false);
+        gemm("gemm lm_head", b.ah, split ? b.al : null, w.lmHead(), b.logits, n, vocab, hidden, false);
+    }
+
+    /** One GEMM, named for launch profiles (through cuBLAS it is not one of our launches). */
+    private void gemm(String name, CUdeviceptr a, CUdeviceptr lo, CUdeviceptr weight, CUdeviceptr out, int m, int n, int kk,
+                      boolean accumulate) {
+        k.beginSpan(name);
+        gemm.run(a, lo, weight, out, m, n, kk, accumulate);
+        k.endSpan();
     }
 
     private void rmsnorm(CUdeviceptr in, CUdeviceptr rowIndex, CUdeviceptr weight, int rows) {

@@ -22,6 +22,7 @@ public final class Kernels {
     public static final List<String> MODULES = List.of("gemm", "attention", "layers", "sampling", "synth", "kitty_step");
 
     private long launched;
+    private LaunchProfile profile;
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, CUmodule> modules = new HashMap<>();
     private final CUstream stream;
@@ -104,8 +105,33 @@ public final class Kernels {
         if (gridX <= 0 || gridY <= 0 || gridZ <= 0) {
             return; // nothing to do
         }
-        JCudaDriver.cuLaunchKernel(function(name), gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.build(), null);
+        CUfunction f = function(name);
+        if (profile != null) {
+            profile.begin(name);
+        }
+        JCudaDriver.cuLaunchKernel(f, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream, args.build(), null);
+        if (profile != null) {
+            profile.end();
+        }
         launched++;
+    }
+
+    /** Benchmarks: times every launch (and every {@link #beginSpan} group) into {@code p} until set to null. */
+    public void profile(LaunchProfile p) {
+        this.profile = p;
+    }
+
+    /** Opens a named group of launches in the profile (a GEMM through cuBLAS, say); a no-op unless profiling. */
+    public void beginSpan(String name) {
+        if (profile != null) {
+            profile.begin(name);
+        }
+    }
+
+    public void endSpan() {
+        if (profile != null) {
+            profile.end();
+        }
     }
 
     /** A count of kernels launched, and a way to add the ones a replayed graph ran. */
