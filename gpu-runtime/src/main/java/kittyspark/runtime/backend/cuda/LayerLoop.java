@@ -18,6 +18,14 @@ final class LayerLoop {
     record Rows(int count, CUdeviceptr tokens, CUdeviceptr positions, CUdeviceptr rowPiece) {
     }
 
+    /** rmsnorm_rows: threads per row, each holding up to {@link #NORM_VALUES_PER_THREAD} values of it. */
+    static final int NORM_THREADS = 1024;
+    static final int NORM_VALUES_PER_THREAD = 16;
+    /** silu_gate_rows: 256 threads of 4 columns. */
+    static final int SILU_COLUMNS_PER_BLOCK = 1024;
+    /** qk_rope_kv_write: one head per warp of 4. */
+    static final int ROPE_HEADS_PER_BLOCK = 4;
+
     private final ModelConfig c;
     private final DeviceModel w;
     private final Kernels k;
@@ -43,6 +51,14 @@ final class LayerLoop {
         this.inter = c.intermediateSize();
         this.vocab = c.vocabSize();
         this.eps = (float) c.rmsNormEps();
+        if (hidden > NORM_THREADS * NORM_VALUES_PER_THREAD) {
+            throw new IllegalArgumentException("the CUDA RMSNorm kernel takes hidden sizes up to "
+                    + NORM_THREADS * NORM_VALUES_PER_THREAD + ", not " + hidden);
+        }
+    }
+
+    private static int ceil(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     /** Runs every layer for the step's rows: the residual stream ends in {@code b.x}; K/V are appended. */
@@ -56,14 +72,14 @@ final class LayerLoop {
             rmsnorm(b.x, null, lw.inputNorm(), n);
             gemm("gemm qkv", b.ah, lo, lw.qkv(), b.qkv, n, qkvw, hidden, false);
             StepAttention.KvTarget t = attention.kvTarget(l);
-            k.launch("qk_rope_kv_write", n, 1, 128, 4 * headDim * 4, new KernelArgs().ptr(b.qkv).ptr(rows.positions())
+            k.launch("qk_rope_kv_write", n, ceil(heads + 2 * kvHeads, ROPE_HEADS_PER_BLOCK), 128, 4 * headDim * 4, new KernelArgs().ptr(b.qkv).ptr(rows.positions())
                     .ptr(rows.rowPiece()).ptr(t.seqPageOffsets()).ptr(t.pageTable()).ptr(w.invFreq()).ptr(lw.qNorm())
                     .ptr(lw.kNorm()).f32(eps).i32(heads).i32(kvHeads).i32(headDim).ptr(t.keys()).ptr(t.values()));
             attention.attend(l, b.qkv, qkvw, b.ah, lo);
             gemm("gemm o", b.ah, lo, lw.o(), b.x, n, hidden, qw, true);
             rmsnorm(b.x, null, lw.postNorm(), n);
             gemm("gemm gate_up", b.ah, lo, lw.gateUp(), b.gu, n, 2 * inter, hidden, false);
-            k.launch("silu_gate_rows", n, 1, 256, 0, new KernelArgs().ptr(b.gu).i32(inter).ptr(b.ah).ptr(lo));
+            k.launch("silu_gate_rows", n, ceil(inter, SILU_COLUMNS_PER_BLOCK), 256, 0, new KernelArgs().ptr(b.gu).i32(inter).ptr(b.ah).ptr(lo));
             gemm("gemm down", b.ah, lo, lw.down(), b.x, n, hidden, inter, true);
         }
     }
@@ -83,7 +99,7 @@ final class LayerLoop {
     }
 
     private void rmsnorm(CUdeviceptr in, CUdeviceptr rowIndex, CUdeviceptr weight, int rows) {
-        k.launch("rmsnorm_rows", rows, 1, 256, 0, new KernelArgs().ptr(in).ptr(rowIndex).ptr(weight).f32(eps).i32(hidden)
+        k.launch("rmsnorm_rows", rows, 1, NORM_THREADS, 0, new KernelArgs().ptr(in).ptr(rowIndex).ptr(weight).f32(eps).i32(hidden)
                 .ptr(b.ah).ptr(split ? b.al : null));
     }
 }
