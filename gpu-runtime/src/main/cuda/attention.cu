@@ -379,6 +379,13 @@ KS_EXTERN void attn_combine(const float* __restrict__ part_o, const float* __res
     __shared__ float scratch[33];
     int r = blockIdx.x, h = blockIdx.y, d = threadIdx.x;
     int p0 = pfirst[r], ns = nsplit[r];
+    if (ns == 1) {  // a prompt row: its one partial, normalised (the same bits as the weighted sum below)
+        if (d < head_dim) {
+            long pr = (long) p0 * heads + h;
+            store_hi_lo(part_o[pr * head_dim + d] / part_ml[2 * pr + 1], hi, lo, (long) r * heads * head_dim + (long) h * head_dim + d);
+        }
+        return;
+    }
     float mx = -INFINITY;
     for (int s = threadIdx.x; s < ns; s += blockDim.x) mx = fmaxf(mx, part_ml[2 * ((long) (p0 + s) * heads + h)]);
     mx = block_max(mx, scratch);
@@ -408,6 +415,7 @@ KS_EXTERN void attn_combine(const float* __restrict__ part_o, const float* __res
 // fp32 kernel above. Writes the same partials as attn_partial, so attn_combine finishes it.
 // grid: (items, heads), block: 128
 constexpr int TC_CHUNK = 64;
+constexpr int TC_THREADS = 128;
 
 __device__ __forceinline__ void mma_f16(float* c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
                                         uint32_t b1) {
@@ -431,6 +439,7 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
     constexpr int VS = TC_CHUNK + 8;  // V^T row stride (halves)
     constexpr int NC = D / 32;        // 32-wide d chunks of QK
     constexpr int NO = D / 8;         // n-tiles of O
+    constexpr int TC_LOADS = TC_CHUNK * (D / 8) / TC_THREADS;  // 16-byte K (and V) vectors per thread per chunk
     __shared__ __align__(16) __half ks[TC_CHUNK * KS];
     __shared__ __align__(16) __half vt[D * VS];
     const int* it = items + blockIdx.x * 8;
@@ -468,28 +477,32 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
     constexpr int VPR = D / 8;
     for (int kc = k0; kc < kend; kc += TC_CHUNK) {
         __syncthreads();
-        for (int i = threadIdx.x; i < TC_CHUNK * VPR; i += blockDim.x) {
-            int t = i / VPR, d0 = 8 * (i % VPR);
-            int key = kc + t;
-            uint4 kv = make_uint4(0, 0, 0, 0);
-            if (key < kend) {
-                kv = __ldg(reinterpret_cast<const uint4*>(k_pool + (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0));
-            }
-            *reinterpret_cast<uint4*>(&ks[t * KS + d0]) = kv;
-        }
-        // V goes in transposed, so consecutive threads take consecutive keys: a warp's stores of
-        // one element then fill one row of vt (with threads on a key row, all 16 of a row's
-        // vectors would land in one bank).
-        for (int i = threadIdx.x; i < TC_CHUNK * VPR; i += blockDim.x) {
-            int t = i % TC_CHUNK, d0 = 8 * (i / TC_CHUNK);
-            int key = kc + t;
-            uint4 vv = make_uint4(0, 0, 0, 0);
-            if (key < kend) {
-                vv = __ldg(reinterpret_cast<const uint4*>(v_pool + (((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15)) * D + d0));
-            }
-            const __half* vh = reinterpret_cast<const __half*>(&vv);
+        // Every thread's K and V vectors of the chunk are loaded before any is stored, so the
+        // chunk costs one round trip to L2 (a loop over blockDim.x issued them one at a time).
+        // V goes in transposed, its vectors taken key-fastest: a warp's stores of one element
+        // then fill one row of vt (key-row order put all 16 vectors of a row in one bank).
+        uint4 kr[TC_LOADS], vr[TC_LOADS];
 #pragma unroll
-            for (int e = 0; e < 8; e++) vt[(d0 + e) * VS + t] = vh[e];
+        for (int j = 0; j < TC_LOADS; j++) {
+            const int i = threadIdx.x + TC_THREADS * j;
+            const int tk = i / VPR, dk = 8 * (i % VPR);
+            const int tv = i % TC_CHUNK, dv = 8 * (i / TC_CHUNK);
+            const int keyK = kc + tk, keyV = kc + tv;
+            kr[j] = keyK < kend ? __ldg(reinterpret_cast<const uint4*>(
+                            k_pool + (((long) pt[keyK >> 4] * kv_heads + g) * 16 + (keyK & 15)) * D + dk))
+                                : make_uint4(0, 0, 0, 0);
+            vr[j] = keyV < kend ? __ldg(reinterpret_cast<const uint4*>(
+                            v_pool + (((long) pt[keyV >> 4] * kv_heads + g) * 16 + (keyV & 15)) * D + dv))
+                                : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int j = 0; j < TC_LOADS; j++) {
+            const int i = threadIdx.x + TC_THREADS * j;
+            *reinterpret_cast<uint4*>(&ks[(i / VPR) * KS + 8 * (i % VPR)]) = kr[j];
+            const int tv = i % TC_CHUNK, dv = 8 * (i / TC_CHUNK);
+            const __half* vh = reinterpret_cast<const __half*>(&vr[j]);
+#pragma unroll
+            for (int e = 0; e < 8; e++) vt[(dv + e) * VS + tv] = vh[e];
         }
         __syncthreads();
         if (kc >= warpEnd) continue;  // no row of this warp sees this chunk (warp-uniform)
@@ -581,7 +594,7 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
 }
 
 #define TC_ENTRY(D)                                                                                              \
-    KS_EXTERN void __launch_bounds__(128, 3) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
+    KS_EXTERN void __launch_bounds__(128, 2) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
             const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads, \
             int kv_heads, float scale, float* part_o, float* part_ml) {                                          \
         attn_prefill_tc<D>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,   \
