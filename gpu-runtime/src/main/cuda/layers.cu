@@ -16,8 +16,8 @@ KS_EXTERN void embed_rows(const int* __restrict__ tokens, const __nv_bfloat16* _
 // next GEMM's bf16 operand. rows: optional gather list (the rows whose logits are wanted).
 // A row's values are loaded once, as float4s all in flight together, and kept in registers:
 // with a strided loop of dependent loads a row took ~15 us whatever the batch.
-// grid: output rows, block: 1024; hidden a multiple of 4, at most 4 * 4 * 1024
-constexpr int NORM_VECS = 4;  // float4s per thread
+// grid: output rows, block: 256; hidden a multiple of 4, at most 16 * 4 * 256
+constexpr int NORM_VECS = 16;  // float4s per thread
 
 KS_EXTERN void rmsnorm_rows(const float* __restrict__ x, const int* __restrict__ rows, const float* __restrict__ w,
                             float eps, int hidden, __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {

@@ -19,8 +19,8 @@ final class LayerLoop {
     }
 
     /** rmsnorm_rows: threads per row, each holding up to {@link #NORM_VALUES_PER_THREAD} values of it. */
-    static final int NORM_THREADS = 1024;
-    static final int NORM_VALUES_PER_THREAD = 16;
+    static final int NORM_THREADS = 256;
+    static final int NORM_VALUES_PER_THREAD = 64;
     /** silu_gate_rows: 256 threads of 4 columns. */
     static final int SILU_COLUMNS_PER_BLOCK = 1024;
     /** qk_rope_kv_write: one head per warp of 4. */
