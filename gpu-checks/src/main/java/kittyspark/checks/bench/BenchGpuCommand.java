@@ -37,7 +37,7 @@ public final class BenchGpuCommand implements Callable<Integer> {
     @Option(names = "--prefill-tokens", defaultValue = "2048", description = "Prefill prompt length (default: ${DEFAULT-VALUE}).")
     int prefill;
 
-    @Option(names = "--e2e-batch", split = ",", defaultValue = "1,16,32,64", description = "End-to-end batch sizes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--e2e-batch", split = ",", defaultValue = "1,16,32,64,256", description = "End-to-end batch sizes (default: ${DEFAULT-VALUE}).")
     List<Integer> e2e;
 
     @Option(names = "--prompt-tokens", defaultValue = "2048", description = "End-to-end prompt length (default: ${DEFAULT-VALUE}).")

@@ -457,7 +457,7 @@ public final class GpuBench {
     /** Defaults of the benchmark. */
     public static Options defaults(Path out) {
         return new Options("llama3-8b", 0, new int[] {1, 16, 64, 256}, new int[] {2048, 8192}, 2048,
-                new int[] {1, 16, 32, 64}, 2048, 128, 10, out);
+                new int[] {1, 16, 32, 64, 256}, 2048, 128, 10, out);
     }
 
     public static void main(String[] args) throws Exception {
