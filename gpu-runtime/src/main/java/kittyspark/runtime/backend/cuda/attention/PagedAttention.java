@@ -98,8 +98,8 @@ public final class PagedAttention {
     }
 
     /** Every kernel {@link #decodeKernel} can name, for the PTX check. */
-    static java.util.List<String> decodeKernels() {
-        java.util.List<String> names = new java.util.ArrayList<>();
+    static List<String> decodeKernels() {
+        List<String> names = new ArrayList<>();
         for (int d : new int[] {32, 64, 128}) {
             for (int g = 1; g <= 4 * pairsPerWarp(d); g++) {
                 names.add(decodeKernel(d, g, pairsPerWarp(d)));
