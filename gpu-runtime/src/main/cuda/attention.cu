@@ -221,21 +221,14 @@ __device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int
 #pragma unroll
         for (int c = 0; c < CPL; c++) o[h][c] = 0.f;
     }
-    // A chunk's keys are loaded once its scores no longer need the previous chunk's, and its
-    // values once the previous chunk's products are done: each load is in flight across the
-    // other half of a chunk's work, in the registers it replaces.
-    // kc is a multiple of 32 (items start on page pairs), so a chunk is pages kc/16, kc/16 + 1.
-    auto pages = [&](int kc, long& pageA, long& pageB) {
+    for (int kc = k0 + 32 * warp; kc < kend; kc += 32 * DEC_WARPS) {
+        // kc is a multiple of 32 (items start on page pairs), so the chunk is pages kc/16, kc/16 + 1
         const int nkeys = min(32, kend - kc);
-        pageA = ((long) pt[kc >> 4] * kv_heads + g) * 16 * D;
-        pageB = nkeys > 16 ? ((long) pt[(kc >> 4) + 1] * kv_heads + g) * 16 * D : pageA;
-        return nkeys;
-    };
-    uint4 kr[VPR];
-    // value rows of a chunk: the lane's CPL channels of each (fp16 bits: CPL / 2 words, or one half)
-    uint32_t vr[32][(CPL + 1) / 2];
-    auto load_keys = [&](int nkeys, long pageA, long pageB) {
-        if (lane < nkeys) {
+        const long pageA = ((long) pt[kc >> 4] * kv_heads + g) * 16 * D;
+        const long pageB = nkeys > 16 ? ((long) pt[(kc >> 4) + 1] * kv_heads + g) * 16 * D : pageA;
+        const bool valid = lane < nkeys;
+        uint4 kr[VPR];
+        if (valid) {
             const uint4* src = reinterpret_cast<const uint4*>(k_pool + (lane < 16 ? pageA : pageB) + (lane & 15) * D);
 #pragma unroll
             for (int j = 0; j < VPR; j++) kr[j] = __ldg(src + j);
@@ -243,8 +236,8 @@ __device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int
 #pragma unroll
             for (int j = 0; j < VPR; j++) kr[j] = make_uint4(0, 0, 0, 0);
         }
-    };
-    auto load_values = [&](int nkeys, long pageA, long pageB) {
+        // value rows of the chunk: the lane's CPL channels of each (fp16 bits: CPL / 2 words, or one half)
+        uint32_t vr[32][(CPL + 1) / 2];
         const __half* vA = v_pool + pageA + CPL * lane;
         const __half* vB = v_pool + pageB + CPL * lane;
 #pragma unroll
@@ -265,19 +258,6 @@ __device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int
                 for (int w = 0; w < (CPL + 1) / 2; w++) vr[t][w] = 0u;
             }
         }
-    };
-    constexpr int STRIDE = 32 * DEC_WARPS;
-    int nkeys = 0, nextKeys = 0;
-    long pageA = 0, pageB = 0, nextA = 0, nextB = 0;
-    if (k0 + 32 * warp < kend) {
-        nkeys = pages(k0 + 32 * warp, pageA, pageB);
-        load_keys(nkeys, pageA, pageB);
-        load_values(nkeys, pageA, pageB);
-    }
-    for (int kc = k0 + 32 * warp; kc < kend; kc += STRIDE) {
-        const bool more = kc + STRIDE < kend;
-        if (more) nextKeys = pages(kc + STRIDE, nextA, nextB);
-        const bool valid = lane < nkeys;
         float s[G];
 #pragma unroll
         for (int h = 0; h < G; h++) s[h] = 0.f;
@@ -299,7 +279,6 @@ __device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int
                         + qb.z * kf[6] + qb.w * kf[7];
             }
         }
-        if (more) load_keys(nextKeys, nextA, nextB);  // this chunk's keys are done with
 #pragma unroll
         for (int h = 0; h < G; h++) {
             const float sc = valid ? s[h] : -INFINITY;
@@ -341,10 +320,6 @@ __device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int
                 for (int c = 0; c < CPL; c++) o[h][c] = __fmaf_rn(pv[h], vf[c], o[h][c]);
         }
         __syncwarp();  // ps is rewritten by the next chunk
-        if (more) {
-            load_values(nextKeys, nextA, nextB);  // this chunk's values are done with
-            nkeys = nextKeys;
-        }
     }
     // merge the warps: each writes its (m, l, o), then the block combines them per head
 #pragma unroll
@@ -380,7 +355,7 @@ __device__ void attn_decode(const float* __restrict__ qkv, int qkv_ld, const int
 }
 
 #define DEC_ENTRY(D, G)                                                                                          \
-    KS_EXTERN void __launch_bounds__(128, D == 128 ? 2 : 3) attn_decode_d##D##_g##G(const float* qkv, int qkv_ld, const int* items, \
+    KS_EXTERN void __launch_bounds__(128, 3) attn_decode_d##D##_g##G(const float* qkv, int qkv_ld, const int* items, \
             const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads,  \
             int kv_heads, float scale, float* part_o, float* part_ml) {                                           \
         attn_decode<D, G>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,     \

@@ -22,8 +22,8 @@ public final class PagedAttention {
     /** GQA group sizes that have a decode kernel (attention.cu, attn_decode_d*_g*). */
     private static final int[] DECODE_GROUPS = {1, 2, 3, 4, 6, 8};
     /**
-     * Decode blocks wanted per requested block: the decode kernel holds two or three blocks per
-     * multiprocessor, so four to six waves of them even out sequences of unequal length.
+     * Decode blocks wanted per requested block: the decode kernel holds about three blocks per
+     * multiprocessor, so four waves of them even out sequences of unequal length.
      */
     static final int DECODE_BLOCKS_PER_BLOCK = 3;
 
