@@ -8,17 +8,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
-import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SampledToken;
-import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.checkpoint.Checkpoint;
-import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvFootprint;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.testing.CpuBackedFake;
 import kittyspark.runtime.testing.TestData;
 import kittyspark.runtime.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
@@ -39,34 +37,15 @@ class EngineUtilisationTest {
     private static CpuBackend cpu;
 
     /** The CPU model on a scripted clock (each step takes 10 ms), a pool of {@code poolSequences}, and a gate on steps. */
-    static final class ScriptedBackend implements Backend {
+    static final class ScriptedBackend extends CpuBackedFake {
         final AtomicLong clock = new AtomicLong();
         final java.util.concurrent.atomic.AtomicInteger entered = new java.util.concurrent.atomic.AtomicInteger();
         final long poolSequences;
         volatile CountDownLatch hold = new CountDownLatch(0);
 
         ScriptedBackend(long poolSequences) {
+            super(cpu, "scripted-cpu");
             this.poolSequences = poolSequences;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return cpu.config();
-        }
-
-        @Override
-        public String device() {
-            return "scripted-cpu";
-        }
-
-        @Override
-        public SequenceState newSequence(KvSettings kv) {
-            return cpu.newSequence(kv);
-        }
-
-        @Override
-        public List<float[]> forward(List<ForwardInput> batch) {
-            return cpu.forward(batch);
         }
 
         @Override
@@ -78,7 +57,7 @@ class EngineUtilisationTest {
                 Thread.currentThread().interrupt();
             }
             clock.addAndGet(STEP_NANOS);
-            return Backend.super.forwardAndSample(batch, samples);
+            return super.forwardAndSample(batch, samples);
         }
 
         @Override
@@ -86,9 +65,6 @@ class EngineUtilisationTest {
             return poolSequences;
         }
 
-        @Override
-        public void close() {
-        }
     }
 
     @BeforeAll

@@ -9,13 +9,12 @@ import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.backend.ForwardInput;
 import kittyspark.runtime.backend.SampleSpec;
 import kittyspark.runtime.backend.SampledToken;
-import kittyspark.runtime.backend.SequenceState;
 import kittyspark.runtime.backend.StepCapacity;
 import kittyspark.runtime.backend.cpu.CpuBackend;
 import kittyspark.runtime.checkpoint.Checkpoint;
-import kittyspark.runtime.checkpoint.ModelConfig;
 import kittyspark.runtime.kv.KvSettings;
 import kittyspark.runtime.sampling.SamplingParams;
+import kittyspark.runtime.testing.CpuBackedFake;
 import kittyspark.runtime.testing.TestData;
 import kittyspark.runtime.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
@@ -37,35 +36,16 @@ class SchedulerStepCapacityTest {
     private static CpuBackend cpu;
 
     /** The CPU model behind a step of at most {@code rows} rows and {@code samples} sampled rows; refuses larger steps. */
-    static final class SmallStepBackend implements Backend {
+    static final class SmallStepBackend extends CpuBackedFake {
         final int rows;
         final int samples;
         int steps;
         int largestStep;
 
         SmallStepBackend(int rows, int samples) {
+            super(cpu, "small-step-cpu");
             this.rows = rows;
             this.samples = samples;
-        }
-
-        @Override
-        public ModelConfig config() {
-            return cpu.config();
-        }
-
-        @Override
-        public String device() {
-            return "small-step-cpu";
-        }
-
-        @Override
-        public SequenceState newSequence(KvSettings kv) {
-            return cpu.newSequence(kv);
-        }
-
-        @Override
-        public List<float[]> forward(List<ForwardInput> batch) {
-            return cpu.forward(batch);
         }
 
         @Override
@@ -91,12 +71,9 @@ class SchedulerStepCapacityTest {
             }
             steps++;
             largestStep = Math.max(largestStep, r);
-            return Backend.super.forwardAndSample(batch, specs);
+            return super.forwardAndSample(batch, specs);
         }
 
-        @Override
-        public void close() {
-        }
     }
 
     @BeforeAll
