@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -288,21 +289,30 @@ public final class GpuBench {
     private record Steps(double ms, double hostMs, long launches) {
     }
 
+    /** One decode step's inputs: a random next token per sequence. */
+    private static List<ForwardInput> decodeRows(List<SequenceState> seqs, SplittableRandom rnd, int vocab) {
+        List<ForwardInput> in = new ArrayList<>(seqs.size());
+        for (SequenceState q : seqs) {
+            in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
+        }
+        return in;
+    }
+
+    /** Greedy sampling of every row. */
+    private static List<SampleSpec> greedy(int rows) {
+        return Collections.nCopies(rows, new SampleSpec(SamplingParams.greedy(1), 0, null));
+    }
+
     /** Two warm-up steps (the second captures the step's graph when graphs are on), then the timed ones. */
     private Steps decodeSteps(CudaBackend gpu, List<SequenceState> seqs, SplittableRandom rnd, int vocab) {
         double[] ms = new double[o.decodeSteps()];
         double[] hostMs = new double[o.decodeSteps()];
         long launches = 0;
         for (int step = -2; step < o.decodeSteps(); step++) {
-            List<ForwardInput> in = new ArrayList<>(seqs.size());
-            List<SampleSpec> specs = new ArrayList<>(seqs.size());
-            for (SequenceState q : seqs) {
-                in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
-                specs.add(new SampleSpec(SamplingParams.greedy(1), 0, null));
-            }
+            List<ForwardInput> in = decodeRows(seqs, rnd, vocab);
             long l0 = gpu.kernels().launched();
             long t0 = System.nanoTime();
-            gpu.forwardAndSample(in, specs);
+            gpu.forwardAndSample(in, greedy(seqs.size()));
             if (step >= 0) {
                 ms[step] = (System.nanoTime() - t0) / 1e6;
                 hostMs[step] = gpu.lastStepHostNanos() / 1e6;
@@ -364,12 +374,8 @@ public final class GpuBench {
             for (int i = 0; i < b; i++) {
                 seqs.add(gpu.syntheticSequence(ctxLen - 2, ctxLen));
             }
-            List<ForwardInput> in = new ArrayList<>(b);
-            List<SampleSpec> specs = new ArrayList<>(b);
-            for (SequenceState q : seqs) {
-                in.add(new ForwardInput(q, new int[] {rnd.nextInt(vocab)}, false));
-                specs.add(new SampleSpec(SamplingParams.greedy(1), 0, null));
-            }
+            List<ForwardInput> in = decodeRows(seqs, rnd, vocab);
+            List<SampleSpec> specs = greedy(b);
             profileTable(prof, "decode_b" + b + "_ctx" + ctxLen, "decode step, batch " + b + ", context " + ctxLen,
                     gpu.profileStep(() -> gpu.forwardAndSample(in, specs)));
             seqs.forEach(SequenceState::release);
