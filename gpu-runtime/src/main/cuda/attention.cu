@@ -411,11 +411,24 @@ KS_EXTERN void attn_combine(const float* __restrict__ part_o, const float* __res
 // work item (up to 64 query rows) and one query head; each of its 4 warps owns 16 rows. Per
 // chunk of 64 keys: S = Q K^T and O += P V with mma.sync m16n8k16 (fp16 operands, fp32
 // accumulate), online softmax on the accumulators (a row's values live in one quad of lanes).
+// K and V chunks come through a two-stage cp.async ring in shared memory, so the next chunk is
+// in flight while this one goes through the tensor cores; V stays key-major there and
+// ldmatrix.trans turns it into P V's B fragments. Scores are in log2 units (Q carries
+// log2(e)), converted back for the partials. Blocks run the heaviest items first (causal: the
+// last rows see the most keys), every head of an item side by side, so the grid ends evenly.
 // Q is rounded to fp16 (K and V already are), P to fp16; the split-precision mode keeps the
 // fp32 kernel above. Writes the same partials as attn_partial, so attn_combine finishes it.
-// grid: (items, heads), block: 128
+// grid: (items, heads), block: 128, dynamic shared memory tc_shared_bytes(D)
+// (PagedAttention.tensorCoreSharedBytes).
 constexpr int TC_CHUNK = 64;
 constexpr int TC_THREADS = 128;
+
+template <int D>
+struct TcShape {
+    static constexpr int KS = D + 32;  // K row stride (halves): 16 words mod 32, conflict-free fragment reads
+    static constexpr int VS = D + 8;   // V row stride (halves): ldmatrix's 8 rows fall in distinct banks
+    static constexpr int STAGE = TC_CHUNK * (KS + VS);  // halves
+};
 
 __device__ __forceinline__ void mma_f16(float* c, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
                                         uint32_t b1) {
@@ -425,32 +438,72 @@ __device__ __forceinline__ void mma_f16(float* c, uint32_t a0, uint32_t a1, uint
         : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
+// Four transposed 8x8 fp16 matrices; lane l gives the address of row l % 8 of matrix l / 8.
+__device__ __forceinline__ void ldmatrix_x4_trans(const __half* row, uint32_t& r0, uint32_t& r1, uint32_t& r2,
+                                                  uint32_t& r3) {
+    unsigned s = (unsigned) __cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(s));
+}
+
 __device__ __forceinline__ uint32_t pack_half2(float a, float b) {
     __half2 h = __floats2half2_rn(a, b);
     return *reinterpret_cast<uint32_t*>(&h);
+}
+
+// Starts the copies of keys kc .. kc + TC_CHUNK - 1 (zeros past kend) into one stage.
+template <int D>
+__device__ __forceinline__ void tc_load_chunk(__half* stage, int kc, int kend, const int* pt, int kv_heads, int g,
+                                              const __half* __restrict__ k_pool, const __half* __restrict__ v_pool) {
+    using S = TcShape<D>;
+    constexpr int VPR = D / 8;                                 // 16-byte vectors per row
+    constexpr int LOADS = TC_CHUNK * VPR / TC_THREADS;         // per thread, of K and of V each
+    __half* ks = stage;
+    __half* vs = stage + TC_CHUNK * S::KS;
+#pragma unroll
+    for (int j = 0; j < LOADS; j++) {
+        const int i = threadIdx.x + TC_THREADS * j;
+        const int t = i / VPR, d = 8 * (i % VPR);
+        const int key = kc + t;
+        const bool ok = key < kend;
+        const long row = ok ? ((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15) : 0;
+        cp_async16_or_zero(&ks[t * S::KS + d], k_pool + row * D + d, ok);
+        cp_async16_or_zero(&vs[t * S::VS + d], v_pool + row * D + d, ok);
+    }
+}
+
+template <int D>
+__device__ __forceinline__ int tc_shared_bytes() {
+    return 2 * TcShape<D>::STAGE * (int) sizeof(__half);
 }
 
 template <int D>
 __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const int* __restrict__ items,
                                 const int* __restrict__ seq_pt_off, const int* __restrict__ page_table,
                                 const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
-                                int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml) {
-    constexpr int KS = D + 32;        // K row stride (halves): 16 words mod 32, conflict-free fragment reads
-    constexpr int VS = TC_CHUNK + 8;  // V^T row stride (halves)
-    constexpr int NC = D / 32;        // 32-wide d chunks of QK
-    constexpr int NO = D / 8;         // n-tiles of O
-    constexpr int TC_LOADS = TC_CHUNK * (D / 8) / TC_THREADS;  // 16-byte K (and V) vectors per thread per chunk
-    __shared__ __align__(16) __half ks[TC_CHUNK * KS];
-    __shared__ __align__(16) __half vt[D * VS];
-    const int* it = items + blockIdx.x * 8;
+                                int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml,
+                                __half* smem) {
+    using S = TcShape<D>;
+    constexpr int NC = D / 32;  // 32-wide d chunks of QK
+    constexpr int NO = D / 8;   // n-tiles of O
+    constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
+    // heaviest item first, all heads of one item next to each other
+    const int lin = blockIdx.x + gridDim.x * blockIdx.y;
+    const int h = lin % heads;
+    const int* it = items + (gridDim.x - 1 - lin / heads) * 8;
     int seq = it[0], row0 = it[1], nrows = it[2], pos0 = it[3], k0 = it[4], k1 = it[5], pbase = it[6];
-    int h = blockIdx.y;
     int g = h / (heads / kv_heads);
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int gq = lane >> 2, q = lane & 3;
     const int* pt = page_table + seq_pt_off[seq];
 
+    int kend = min(k1, pos0 + nrows);
+    if (k0 < kend) tc_load_chunk<D>(smem, k0, kend, pt, kv_heads, g, k_pool, v_pool);
+    cp_async_commit();
+
     // Q fragments (rows gq and gq+8 of this warp's 16), fp16, permuted k as in gemm.cu.
+    const float qscale = scale * LOG2E;
     int rA = warp * 16 + gq, rB = rA + 8;
     uint4 qa[NC], qb[NC];
 #pragma unroll
@@ -459,10 +512,10 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
         const float* pb = qkv + (long) (row0 + min(rB, nrows - 1)) * qkv_ld + h * D + c * 32 + q * 8;
         float4 a0 = *reinterpret_cast<const float4*>(pa), a1 = *reinterpret_cast<const float4*>(pa + 4);
         float4 b0 = *reinterpret_cast<const float4*>(pb), b1 = *reinterpret_cast<const float4*>(pb + 4);
-        qa[c] = make_uint4(pack_half2(a0.x * scale, a0.y * scale), pack_half2(a0.z * scale, a0.w * scale),
-                           pack_half2(a1.x * scale, a1.y * scale), pack_half2(a1.z * scale, a1.w * scale));
-        qb[c] = make_uint4(pack_half2(b0.x * scale, b0.y * scale), pack_half2(b0.z * scale, b0.w * scale),
-                           pack_half2(b1.x * scale, b1.y * scale), pack_half2(b1.z * scale, b1.w * scale));
+        qa[c] = make_uint4(pack_half2(a0.x * qscale, a0.y * qscale), pack_half2(a0.z * qscale, a0.w * qscale),
+                           pack_half2(a1.x * qscale, a1.y * qscale), pack_half2(a1.z * qscale, a1.w * qscale));
+        qb[c] = make_uint4(pack_half2(b0.x * qscale, b0.y * qscale), pack_half2(b0.z * qscale, b0.w * qscale),
+                           pack_half2(b1.x * qscale, b1.y * qscale), pack_half2(b1.z * qscale, b1.w * qscale));
     }
     int limA = min(k1, pos0 + rA + 1), limB = min(k1, pos0 + rB + 1);
     float mA = -INFINITY, mB = -INFINITY, lA = 0.f, lB = 0.f;
@@ -472,105 +525,96 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
 #pragma unroll
         for (int e = 0; e < 4; e++) o[n][e] = 0.f;
 
-    int kend = min(k1, pos0 + nrows);
     int warpEnd = min(kend, pos0 + min(warp * 16 + 16, nrows));  // keys this warp's rows can see
-    constexpr int VPR = D / 8;
-    for (int kc = k0; kc < kend; kc += TC_CHUNK) {
+    // ldmatrix rows of this lane: key (lane & 15) of a 16-key step, d offset 8 * (lane >> 4)
+    const int vrow = lane & 15, vcol = 8 * (lane >> 4);
+    for (int kc = k0, it2 = 0; kc < kend; kc += TC_CHUNK, it2++) {
+        __half* cur = smem + (it2 & 1) * S::STAGE;
+        if (kc + TC_CHUNK < kend) {
+            tc_load_chunk<D>(smem + ((it2 + 1) & 1) * S::STAGE, kc + TC_CHUNK, kend, pt, kv_heads, g, k_pool, v_pool);
+        }
+        cp_async_commit();
+        cp_async_wait<1>();  // this chunk's group landed (the next one may still be in flight)
         __syncthreads();
-        // Every thread's K and V vectors of the chunk are loaded before any is stored, so the
-        // chunk costs one round trip to L2 (a loop over blockDim.x issued them one at a time).
-        // V goes in transposed, its vectors taken key-fastest: a warp's stores of one element
-        // then fill one row of vt (key-row order put all 16 vectors of a row in one bank).
-        uint4 kr[TC_LOADS], vr[TC_LOADS];
+        if (kc < warpEnd) {  // some row of this warp sees this chunk (warp-uniform)
+            const __half* ks = cur;
+            const __half* vs = cur + TC_CHUNK * S::KS;
+            float s[TC_CHUNK / 8][4];
 #pragma unroll
-        for (int j = 0; j < TC_LOADS; j++) {
-            const int i = threadIdx.x + TC_THREADS * j;
-            const int tk = i / VPR, dk = 8 * (i % VPR);
-            const int tv = i % TC_CHUNK, dv = 8 * (i / TC_CHUNK);
-            const int keyK = kc + tk, keyV = kc + tv;
-            kr[j] = keyK < kend ? __ldg(reinterpret_cast<const uint4*>(
-                            k_pool + (((long) pt[keyK >> 4] * kv_heads + g) * 16 + (keyK & 15)) * D + dk))
-                                : make_uint4(0, 0, 0, 0);
-            vr[j] = keyV < kend ? __ldg(reinterpret_cast<const uint4*>(
-                            v_pool + (((long) pt[keyV >> 4] * kv_heads + g) * 16 + (keyV & 15)) * D + dv))
-                                : make_uint4(0, 0, 0, 0);
-        }
+            for (int j = 0; j < TC_CHUNK / 8; j++) {
 #pragma unroll
-        for (int j = 0; j < TC_LOADS; j++) {
-            const int i = threadIdx.x + TC_THREADS * j;
-            *reinterpret_cast<uint4*>(&ks[(i / VPR) * KS + 8 * (i % VPR)]) = kr[j];
-            const int tv = i % TC_CHUNK, dv = 8 * (i / TC_CHUNK);
-            const __half* vh = reinterpret_cast<const __half*>(&vr[j]);
+                for (int e = 0; e < 4; e++) s[j][e] = 0.f;
 #pragma unroll
-            for (int e = 0; e < 8; e++) vt[(dv + e) * VS + tv] = vh[e];
-        }
-        __syncthreads();
-        if (kc >= warpEnd) continue;  // no row of this warp sees this chunk (warp-uniform)
-
-        float s[TC_CHUNK / 8][4];
-#pragma unroll
-        for (int j = 0; j < TC_CHUNK / 8; j++) {
-#pragma unroll
-            for (int e = 0; e < 4; e++) s[j][e] = 0.f;
-#pragma unroll
-            for (int c = 0; c < NC; c++) {
-                uint4 kb = *reinterpret_cast<const uint4*>(&ks[(8 * j + gq) * KS + c * 32 + q * 8]);
-                mma_f16(s[j], qa[c].x, qb[c].x, qa[c].y, qb[c].y, kb.x, kb.y);
-                mma_f16(s[j], qa[c].z, qb[c].z, qa[c].w, qb[c].w, kb.z, kb.w);
+                for (int c = 0; c < NC; c++) {
+                    uint4 kb = *reinterpret_cast<const uint4*>(&ks[(8 * j + gq) * S::KS + c * 32 + q * 8]);
+                    mma_f16(s[j], qa[c].x, qb[c].x, qa[c].y, qb[c].y, kb.x, kb.y);
+                    mma_f16(s[j], qa[c].z, qb[c].z, qa[c].w, qb[c].w, kb.z, kb.w);
+                }
             }
-        }
-        float cmA = -INFINITY, cmB = -INFINITY;
+            float cmA = -INFINITY, cmB = -INFINITY;
+            if (kc + TC_CHUNK > pos0 + warp * 16 || kc + TC_CHUNK > k1) {  // the chunk reaches past a row's last key
 #pragma unroll
-        for (int j = 0; j < TC_CHUNK / 8; j++) {
+                for (int j = 0; j < TC_CHUNK / 8; j++) {
 #pragma unroll
-            for (int e = 0; e < 4; e++) {
-                int key = kc + 8 * j + 2 * q + (e & 1);
-                bool ok = key < (e < 2 ? limA : limB);
-                s[j][e] = ok ? s[j][e] : -INFINITY;
-                if (e < 2) cmA = fmaxf(cmA, s[j][e]); else cmB = fmaxf(cmB, s[j][e]);
+                    for (int e = 0; e < 4; e++) {
+                        int key = kc + 8 * j + 2 * q + (e & 1);
+                        bool ok = key < (e < 2 ? limA : limB);
+                        s[j][e] = ok ? s[j][e] : -INFINITY;
+                    }
+                }
             }
-        }
-        cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 1));
-        cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 2));
-        cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 1));
-        cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 2));
-        float nA = fmaxf(mA, cmA), nB = fmaxf(mB, cmB);
-        float alA = nA == -INFINITY ? 1.f : expf(mA - nA), alB = nB == -INFINITY ? 1.f : expf(mB - nB);
-        float sumA = 0.f, sumB = 0.f;
 #pragma unroll
-        for (int j = 0; j < TC_CHUNK / 8; j++) {
-            s[j][0] = nA == -INFINITY ? 0.f : expf(s[j][0] - nA);
-            s[j][1] = nA == -INFINITY ? 0.f : expf(s[j][1] - nA);
-            s[j][2] = nB == -INFINITY ? 0.f : expf(s[j][2] - nB);
-            s[j][3] = nB == -INFINITY ? 0.f : expf(s[j][3] - nB);
-            sumA += s[j][0] + s[j][1];
-            sumB += s[j][2] + s[j][3];
-        }
-        lA = lA * alA + sumA;  // this lane's share; the quad is summed at the end
-        lB = lB * alB + sumB;
-        mA = nA;
-        mB = nB;
+            for (int j = 0; j < TC_CHUNK / 8; j++) {
+                cmA = fmaxf(cmA, fmaxf(s[j][0], s[j][1]));
+                cmB = fmaxf(cmB, fmaxf(s[j][2], s[j][3]));
+            }
+            cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 1));
+            cmA = fmaxf(cmA, __shfl_xor_sync(0xffffffffu, cmA, 2));
+            cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 1));
+            cmB = fmaxf(cmB, __shfl_xor_sync(0xffffffffu, cmB, 2));
+            float nA = fmaxf(mA, cmA), nB = fmaxf(mB, cmB);
+            // a row that has seen no key yet keeps m = -inf: its p are 0 and nothing is rescaled
+            float alA = nA == -INFINITY ? 1.f : exp2f(mA - nA), alB = nB == -INFINITY ? 1.f : exp2f(mB - nB);
+            const float subA = nA == -INFINITY ? 0.f : nA, subB = nB == -INFINITY ? 0.f : nB;
+            float sumA = 0.f, sumB = 0.f;
 #pragma unroll
-        for (int n = 0; n < NO; n++) {
-            o[n][0] *= alA;
-            o[n][1] *= alA;
-            o[n][2] *= alB;
-            o[n][3] *= alB;
-        }
-#pragma unroll
-        for (int t = 0; t < TC_CHUNK / 16; t++) {
-            uint32_t a0 = pack_half2(s[2 * t][0], s[2 * t][1]);
-            uint32_t a1 = pack_half2(s[2 * t][2], s[2 * t][3]);
-            uint32_t a2 = pack_half2(s[2 * t + 1][0], s[2 * t + 1][1]);
-            uint32_t a3 = pack_half2(s[2 * t + 1][2], s[2 * t + 1][3]);
+            for (int j = 0; j < TC_CHUNK / 8; j++) {
+                s[j][0] = exp2f(s[j][0] - subA);
+                s[j][1] = exp2f(s[j][1] - subA);
+                s[j][2] = exp2f(s[j][2] - subB);
+                s[j][3] = exp2f(s[j][3] - subB);
+                sumA += s[j][0] + s[j][1];
+                sumB += s[j][2] + s[j][3];
+            }
+            lA = lA * alA + sumA;  // this lane's share; the quad is summed at the end
+            lB = lB * alB + sumB;
+            mA = nA;
+            mB = nB;
 #pragma unroll
             for (int n = 0; n < NO; n++) {
-                const __half* vr = &vt[(8 * n + gq) * VS + 16 * t + 2 * q];
-                uint32_t b0 = *reinterpret_cast<const uint32_t*>(vr);
-                uint32_t b1 = *reinterpret_cast<const uint32_t*>(vr + 8);
-                mma_f16(o[n], a0, a1, a2, a3, b0, b1);
+                o[n][0] *= alA;
+                o[n][1] *= alA;
+                o[n][2] *= alB;
+                o[n][3] *= alB;
+            }
+#pragma unroll
+            for (int t = 0; t < TC_CHUNK / 16; t++) {
+                uint32_t a0 = pack_half2(s[2 * t][0], s[2 * t][1]);
+                uint32_t a1 = pack_half2(s[2 * t][2], s[2 * t][3]);
+                uint32_t a2 = pack_half2(s[2 * t + 1][0], s[2 * t + 1][1]);
+                uint32_t a3 = pack_half2(s[2 * t + 1][2], s[2 * t + 1][3]);
+                const __half* vt = vs + (16 * t + vrow) * S::VS + vcol;
+#pragma unroll
+                for (int n = 0; n < NO; n += 2) {
+                    // matrices: keys 16t..+7 / 16t+8..+15 of d tile n, then of d tile n + 1
+                    uint32_t b0, b1, c0, c1;
+                    ldmatrix_x4_trans(vt + 8 * n, b0, b1, c0, c1);
+                    mma_f16(o[n], a0, a1, a2, a3, b0, b1);
+                    mma_f16(o[n + 1], a0, a1, a2, a3, c0, c1);
+                }
             }
         }
+        __syncthreads();  // every warp is done with this stage before the next chunk's copies refill it
     }
     lA += __shfl_xor_sync(0xffffffffu, lA, 1);
     lA += __shfl_xor_sync(0xffffffffu, lA, 2);
@@ -587,7 +631,8 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
             *reinterpret_cast<float2*>(&part_o[pr * D + 8 * n + 2 * q]) = v;
         }
         if (q == 0) {
-            part_ml[2 * pr] = half == 0 ? mA : mB;
+            const float m2 = half == 0 ? mA : mB;
+            part_ml[2 * pr] = m2 == -INFINITY ? m2 : m2 * LN2;  // natural-log units, like every partial
             part_ml[2 * pr + 1] = half == 0 ? lA : lB;
         }
     }
@@ -597,8 +642,12 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
     KS_EXTERN void __launch_bounds__(128, 2) attn_prefill_tc_d##D(const float* qkv, int qkv_ld, const int* items,   \
             const int* seq_pt_off, const int* page_table, const __half* k_pool, const __half* v_pool, int heads, \
             int kv_heads, float scale, float* part_o, float* part_ml) {                                          \
+        extern __shared__ __align__(16) __half tc_smem[];                                                        \
+        uint32_t have;                                                                                           \
+        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(have));                                                    \
+        if (have < (uint32_t) tc_shared_bytes<D>()) __trap();                                                    \
         attn_prefill_tc<D>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale,   \
-                           part_o, part_ml);                                                                     \
+                           part_o, part_ml, tc_smem);                                                            \
     }
 TC_ENTRY(32)
 TC_ENTRY(64)

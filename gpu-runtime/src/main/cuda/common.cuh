@@ -47,3 +47,17 @@ __device__ __forceinline__ void store_hi_lo(float x, __nv_bfloat16* hi, __nv_bfl
     hi[i] = h;
     if (lo != nullptr) lo[i] = __float2bfloat16_rn(x - __bfloat162float(h));
 }
+
+// 16-byte asynchronous copies global -> shared (L2 only), in commit groups.
+__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
+    unsigned s = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
+}
+// The same, or 16 zero bytes when !valid (gmem is then not read but must be a valid address).
+__device__ __forceinline__ void cp_async16_or_zero(void* smem, const void* gmem, bool valid) {
+    unsigned s = (unsigned) __cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }

@@ -318,14 +318,6 @@ KS_EXTERN void gemm_splitk_reduce(const float* __restrict__ part, float* __restr
 // grid: (ceil(N/128), ceil(M/128)), block: 256, dynamic smem: STAGES * (A(+lo) + B) tiles
 constexpr int PBM = 128, PBN = 128, PBK = 32, PSTAGES = 3;
 
-__device__ __forceinline__ void cp_async16(void* smem, const void* gmem) {
-    unsigned s = (unsigned) __cvta_generic_to_shared(smem);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(s), "l"(gmem));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
 __device__ __forceinline__ uint4 lds16(const __nv_bfloat16* p) { return *reinterpret_cast<const uint4*>(p); }
 
 template <bool SPLIT>

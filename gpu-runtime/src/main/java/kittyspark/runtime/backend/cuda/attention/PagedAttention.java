@@ -17,6 +17,8 @@ import kittyspark.runtime.checkpoint.ModelConfig;
 public final class PagedAttention {
     /** Query rows per block of the tensor-core prefill attention (4 warps x 16). */
     public static final int TENSOR_CORE_TILE_ROWS = 64;
+    /** Keys per chunk of the tensor-core prefill kernel's two-stage shared-memory ring. */
+    static final int TENSOR_CORE_CHUNK = 64;
     /** Threads per attention block. */
     private static final int THREADS = 128;
     /** GQA group sizes that have a decode kernel (attention.cu, attn_decode_d*_g*). */
@@ -42,6 +44,7 @@ public final class PagedAttention {
     private final String prefillKernel, decodeKernel, tensorCoreKernel;
     private final SplitPlanner prefillPlanner, decodePlanner, tensorCorePlanner;
     private final CUdeviceptr partO, partMl;
+    private boolean tensorCoreSharedAllowed;
 
     /**
      * @param split       operands as hi + lo planes (fp32 attention) rather than bf16 (tensor-core prefill)
@@ -70,6 +73,15 @@ public final class PagedAttention {
         this.tensorCorePlanner = new SplitPlanner(TENSOR_CORE_TILE_ROWS, blocks, heads, partialRows);
         this.partO = partO;
         this.partMl = partMl;
+    }
+
+    /**
+     * Dynamic shared memory of the tensor-core prefill kernel (attention.cu tc_shared_bytes,
+     * which traps on less): two stages of a key chunk (rows padded by 32 halves) and a value
+     * chunk (padded by 8), fp16.
+     */
+    static int tensorCoreSharedBytes(int headDim) {
+        return 2 * TENSOR_CORE_CHUNK * ((headDim + 32) + (headDim + 8)) * 2;
     }
 
     /** Why the kernels cannot run a model of this shape, or null. */
@@ -157,7 +169,15 @@ public final class PagedAttention {
                        CUdeviceptr nsplit, CUdeviceptr seqPageOffsets, CUdeviceptr pageTable, CUdeviceptr keys,
                        CUdeviceptr values, CUdeviceptr outHi, CUdeviceptr outLo) {
         for (Part p : l.parts()) {
-            k.launch(p.kernel(), p.items(), p.blocksPerItem(), THREADS, 0, new KernelArgs().ptr(qkv).i32(qkvWidth)
+            int shared = 0;
+            if (p.kernel().equals(tensorCoreKernel)) {
+                shared = tensorCoreSharedBytes(headDim);
+                if (!tensorCoreSharedAllowed) { // at the first prompt step, which is never a graph capture
+                    k.allowSharedMemory(tensorCoreKernel, shared);
+                    tensorCoreSharedAllowed = true;
+                }
+            }
+            k.launch(p.kernel(), p.items(), p.blocksPerItem(), THREADS, shared, new KernelArgs().ptr(qkv).i32(qkvWidth)
                     .ptr(items.withByteOffset(4L * 8 * p.firstItem())).ptr(seqPageOffsets).ptr(pageTable).ptr(keys).ptr(values)
                     .i32(heads).i32(kvHeads).f32(scale).ptr(partO).ptr(partMl));
         }

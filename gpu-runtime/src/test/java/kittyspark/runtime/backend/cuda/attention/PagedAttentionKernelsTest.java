@@ -31,6 +31,14 @@ class PagedAttentionKernelsTest {
         }
     }
 
+    @Test
+    void twoTensorCorePrefillBlocksFitOneMultiprocessorAtEveryHeadDim() {
+        assertEquals(75_776, PagedAttention.tensorCoreSharedBytes(128));  // 2 x 64 x (160 + 136) halves
+        for (int d : new int[] {32, 64, 128}) {
+            assertTrue(2 * PagedAttention.tensorCoreSharedBytes(d) <= 227 * 1024, "head_dim " + d);
+        }
+    }
+
     /** The planner side of the 8B model's attention (no device: planning only reads the shape). */
     private static PagedAttention llama8b(boolean split) {
         return new PagedAttention(ModelShapes.named("llama3-8b"), null, split, 4 * 132, 100_000, new CUdeviceptr(), new CUdeviceptr());
