@@ -28,6 +28,12 @@ public final class PagedAttention {
      * multiprocessor, so four waves of them even out sequences of unequal length.
      */
     static final int DECODE_BLOCKS_PER_BLOCK = 3;
+    /**
+     * Fewest keys of a decode split: one 32-key chunk per warp of the decode kernel. A few rows
+     * over a 2K context then still spread over every multiprocessor (with 256 a batch-1 step
+     * had 8 splits per kv head, 64 blocks for 132 multiprocessors, each walking 256 keys).
+     */
+    static final int DECODE_MIN_SPLIT_KEYS = 4 * SplitPlanner.CHUNK;
 
     /** One kernel launch of a step's attention: its items {@code [firstItem, firstItem + items)} of the plan. */
     public record Part(String kernel, int firstItem, int items, int blocksPerItem) {
@@ -69,7 +75,9 @@ public final class PagedAttention {
         this.decodeKernel = decodeKernel(headDim, group, ppw);
         this.tensorCoreKernel = "attn_prefill_tc_d" + headDim;
         this.prefillPlanner = new SplitPlanner(Math.max(1, 4 * ppw / group), blocks, kvHeads, partialRows);
-        this.decodePlanner = new SplitPlanner(1, DECODE_BLOCKS_PER_BLOCK * blocks, kvHeads, partialRows);
+        this.decodePlanner = decodeKernel.startsWith("attn_decode_")
+                ? new SplitPlanner(1, DECODE_BLOCKS_PER_BLOCK * blocks, kvHeads, partialRows, DECODE_MIN_SPLIT_KEYS)
+                : new SplitPlanner(1, DECODE_BLOCKS_PER_BLOCK * blocks, kvHeads, partialRows);
         this.tensorCorePlanner = new SplitPlanner(TENSOR_CORE_TILE_ROWS, blocks, heads, partialRows);
         this.partO = partO;
         this.partMl = partMl;

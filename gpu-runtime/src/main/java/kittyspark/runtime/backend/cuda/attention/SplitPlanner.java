@@ -13,7 +13,7 @@ import java.util.Arrays;
 public final class SplitPlanner {
     /** Keys per shared-memory chunk of the kernel: split boundaries are multiples of it. */
     public static final int CHUNK = 32;
-    /** No split covers fewer keys than this (the combine would cost more than it saves). */
+    /** By default no split covers fewer keys than this (the combine would cost more than it saves). */
     public static final int MIN_SPLIT_KEYS = 256;
     /** Most splits of one row (the combine kernel keeps their weights in shared memory). */
     public static final int MAX_SPLITS = 512;
@@ -52,6 +52,7 @@ public final class SplitPlanner {
     private final int targetBlocks;
     private final int kvHeads;
     private final int maxPartialRows;
+    private final int minSplitKeys;
 
     /**
      * @param tileRows       query rows per prefill item (the kernel's pairs per block / group size)
@@ -60,6 +61,15 @@ public final class SplitPlanner {
      * @param maxPartialRows capacity of the partial-result workspace, in rows
      */
     public SplitPlanner(int tileRows, int targetBlocks, int kvHeads, int maxPartialRows) {
+        this(tileRows, targetBlocks, kvHeads, maxPartialRows, MIN_SPLIT_KEYS);
+    }
+
+    /** @param minSplitKeys the fewest keys of one split, a multiple of {@link #CHUNK} */
+    public SplitPlanner(int tileRows, int targetBlocks, int kvHeads, int maxPartialRows, int minSplitKeys) {
+        if (minSplitKeys <= 0 || minSplitKeys % CHUNK != 0) {
+            throw new IllegalArgumentException("minSplitKeys must be a positive multiple of " + CHUNK + ", not " + minSplitKeys);
+        }
+        this.minSplitKeys = minSplitKeys;
         this.tileRows = tileRows;
         this.targetBlocks = targetBlocks;
         this.kvHeads = kvHeads;
@@ -125,10 +135,10 @@ public final class SplitPlanner {
         return new Plan(items, n, pfirst, nsplit, pbase);
     }
 
-    /** Keys per split: at least MIN_SPLIT_KEYS, a multiple of CHUNK, so that {@code splits} cover {@code keys}. */
-    static int splitLength(int keys, int splits) {
+    /** Keys per split: at least minSplitKeys, a multiple of CHUNK, so that {@code splits} cover {@code keys}. */
+    int splitLength(int keys, int splits) {
         int len = (keys + splits - 1) / splits;
-        len = Math.max(MIN_SPLIT_KEYS, len);
+        len = Math.max(minSplitKeys, len);
         return (len + CHUNK - 1) / CHUNK * CHUNK;
     }
 

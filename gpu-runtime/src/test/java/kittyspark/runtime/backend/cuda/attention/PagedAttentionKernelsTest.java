@@ -58,6 +58,19 @@ class PagedAttentionKernelsTest {
     }
 
     @Test
+    void oneRowAt2kStillSpreadsOverTheMultiprocessorsInSplitsOfOneChunkPerWarp() {
+        PagedAttention.Launch l = llama8b(false).plan(new SplitPlanner.Piece[] {new SplitPlanner.Piece(0, 0, 1, 2047)}, 1);
+        int splits = l.plan().nsplit()[0];
+        assertEquals(16, splits, "2048 keys in splits of 128");
+        assertTrue(splits * 8 >= 128, "blocks (splits x 8 kv heads) for 132 multiprocessors");
+        for (int i = 0; i < splits; i++) {
+            int[] it = l.plan().item(i);
+            assertEquals(128, it[5] - it[4]);
+            assertEquals(0, it[4] % SplitPlanner.CHUNK, "the decode kernel starts its chunks on a multiple of 32");
+        }
+    }
+
+    @Test
     void aMixedStepRunsItsPromptTilesAndItsDecodeRowsAsTwoLaunchesWithDisjointPartials() {
         for (boolean split : new boolean[] {false, true}) {
             // rows 0..2: decode rows at long contexts; rows 3..202: one 200-token prompt chunk
