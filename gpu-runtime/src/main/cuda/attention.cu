@@ -652,3 +652,238 @@ __device__ void attn_prefill_tc(const float* __restrict__ qkv, int qkv_ld, const
 TC_ENTRY(32)
 TC_ENTRY(64)
 TC_ENTRY(128)
+
+// ---------------------------------------------------------------------------------------------
+// Decode attention on the tensor cores (bf16 precision mode). The CUDA-core decode kernel above
+// is bound by its L1: a lane = key load touches 32 cache lines per instruction, and every key
+// element meets q through a broadcast shared-memory load. Here each warp still walks its own
+// 32-key chunks with no block barrier, but:
+//  - a chunk's K and V rows come by coalesced 16-byte cp.async into the warp's own stages (two
+//    rows of 256 bytes per warp instruction at head_dim 128);
+//  - S = Q K^T on mma.m16n8k16 with the group's query heads as the A rows (q in registers,
+//    fp16, rows past the group zero) and K's B fragments by ldmatrix;
+//  - O^T = V^T P^T with V's A fragments by ldmatrix.trans and P straight from S's accumulators
+//    as the B operand (heads are the 8 columns), so O takes 8 accumulator registers per 16
+//    channels and nothing goes through shared memory between the two products;
+//  - the next chunk's keys are copied while this chunk's softmax and P V run, its values while
+//    the next scores are computed.
+// Q and P are rounded to fp16 as in the tensor-core prefill (K and V already are); scores in log2
+// units. The warps' (m, l, o) merge in shared memory at the end, like attn_decode.
+// grid: (items, kv heads), block: 128, dynamic shared memory dec_tc_shared_bytes(D)
+// (PagedAttention.decodeTensorCoreSharedBytes).
+template <int D>
+struct DecTcShape {
+    static constexpr int RS = D + 8;          // row stride (halves): ldmatrix's 8 rows in distinct banks
+    static constexpr int STAGE = 32 * RS;     // halves: one 32-key chunk of K, or of V
+    static constexpr int WARP = 2 * STAGE;    // halves per warp: its K stage and its V stage
+};
+
+template <int D>
+__device__ __forceinline__ int dec_tc_shared_bytes() {
+    return DEC_WARPS * DecTcShape<D>::WARP * (int) sizeof(__half) + 2 * DEC_WARPS * 8 * (int) sizeof(float);
+}
+
+// Starts the copies of one 32-key chunk's rows (pages kc/16 and kc/16 + 1; zeros past kend) from pool.
+template <int D>
+__device__ __forceinline__ void dec_tc_load(__half* stage, const __half* __restrict__ pool, int kc, int kend,
+                                            const int* pt, int kv_heads, int g, int lane) {
+    constexpr int VPR = D / 8;  // 16-byte vectors per row
+#pragma unroll
+    for (int j = 0; j < 32 * VPR / 32; j++) {
+        const int i = lane + 32 * j;
+        const int t = i / VPR, d = 8 * (i % VPR);
+        const int key = kc + t;
+        const bool ok = key < kend;
+        const long row = ok ? ((long) pt[key >> 4] * kv_heads + g) * 16 + (key & 15) : 0;
+        cp_async16_or_zero(&stage[t * DecTcShape<D>::RS + d], pool + row * D + d, ok);
+    }
+}
+
+// Four 8x8 fp16 matrices; lane l gives the address of row l % 8 of matrix l / 8.
+__device__ __forceinline__ void ldmatrix_x4(const __half* row, uint32_t& r0, uint32_t& r1, uint32_t& r2, uint32_t& r3) {
+    unsigned s = (unsigned) __cvta_generic_to_shared(row);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(s));
+}
+
+template <int D, int G>
+__device__ void attn_decode_tc(const float* __restrict__ qkv, int qkv_ld, const int* __restrict__ items,
+                               const int* __restrict__ seq_pt_off, const int* __restrict__ page_table,
+                               const __half* __restrict__ k_pool, const __half* __restrict__ v_pool, int heads,
+                               int kv_heads, float scale, float* __restrict__ part_o, float* __restrict__ part_ml,
+                               __half* smem) {
+    static_assert(G <= 8, "the group's heads are the 8 columns of P V");
+    using S = DecTcShape<D>;
+    constexpr int KS = D / 16;  // k-steps of Q K^T
+    constexpr int MT = D / 16;  // m-tiles of O^T
+    constexpr float LOG2E = 1.4426950408889634f, LN2 = 0.6931471805599453f;
+    const int* it = items + blockIdx.x * 8;
+    const int row0 = it[1], pos0 = it[3], k0 = it[4], k1 = it[5], pbase = it[6];
+    const int g = blockIdx.y;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int gq = lane >> 2, q = lane & 3;
+    const int* pt = page_table + seq_pt_off[it[0]];
+    __half* ks = smem + warp * S::WARP;
+    __half* vs = ks + S::STAGE;
+    const int kend = min(k1, pos0 + 1);
+    const int kfirst = k0 + 32 * warp;
+    if (kfirst < kend) {
+        dec_tc_load<D>(ks, k_pool, kfirst, kend, pt, kv_heads, g, lane);
+        cp_async_commit();
+        dec_tc_load<D>(vs, v_pool, kfirst, kend, pt, kv_heads, g, lane);
+        cp_async_commit();
+    }
+    // A fragments of Q: row gq = query head gq of the group (zero past it), natural k order
+    uint32_t qa[KS][2];
+    {
+        const float qscale = scale * LOG2E;
+        const float* qrow = qkv + (long) row0 * qkv_ld + (g * G + min(gq, G - 1)) * D;
+#pragma unroll
+        for (int s = 0; s < KS; s++) {
+            const float2 lo = *reinterpret_cast<const float2*>(qrow + 16 * s + 2 * q);
+            const float2 hi = *reinterpret_cast<const float2*>(qrow + 16 * s + 8 + 2 * q);
+            qa[s][0] = gq < G ? pack_half2(lo.x * qscale, lo.y * qscale) : 0u;
+            qa[s][1] = gq < G ? pack_half2(hi.x * qscale, hi.y * qscale) : 0u;
+        }
+    }
+    float m = -INFINITY, l = 0.f;  // of head gq (uniform over the quad), l this lane's share
+    float o[MT][4];                 // O^T: channels 16 mt + gq (+ 8), heads 2q, 2q + 1
+#pragma unroll
+    for (int t = 0; t < MT; t++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) o[t][e] = 0.f;
+    // ldmatrix row addresses of this lane within a stage
+    const int krow = lane & 7, kcol = 8 * (lane >> 3);                     // K: keys 8j + r, d 16s + 8 (l / 8)
+    const int vrow = (lane & 7) + 8 * (lane >> 4), vcol = 8 * ((lane >> 3) & 1);  // V: keys 16t + .., d 16mt + ..
+
+    for (int kc = kfirst; kc < kend; kc += 32 * DEC_WARPS) {
+        cp_async_wait<1>();  // this chunk's keys (its values may still be in flight)
+        __syncwarp();
+        float sacc[4][4];
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+#pragma unroll
+            for (int e = 0; e < 4; e++) sacc[j][e] = 0.f;
+#pragma unroll
+            for (int s = 0; s < KS; s += 2) {
+                uint32_t b0, b1, b2, b3;
+                ldmatrix_x4(ks + (8 * j + krow) * S::RS + 16 * s + kcol, b0, b1, b2, b3);
+                mma_f16(sacc[j], qa[s][0], 0u, qa[s][1], 0u, b0, b1);
+                if (s + 1 < KS) mma_f16(sacc[j], qa[s + 1][0], 0u, qa[s + 1][1], 0u, b2, b3);
+            }
+        }
+        __syncwarp();  // every lane has read the keys: the stage takes the next chunk's
+        const int next = kc + 32 * DEC_WARPS;
+        if (next < kend) dec_tc_load<D>(ks, k_pool, next, kend, pt, kv_heads, g, lane);
+        cp_async_commit();
+
+        // softmax of head gq over the chunk's keys 8j + 2q (+1)
+        float cm = -INFINITY;
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int e = 0; e < 2; e++) {
+                if (kc + 8 * j + 2 * q + e >= kend) sacc[j][e] = -INFINITY;
+                cm = fmaxf(cm, sacc[j][e]);
+            }
+        cm = fmaxf(cm, __shfl_xor_sync(0xffffffffu, cm, 1));
+        cm = fmaxf(cm, __shfl_xor_sync(0xffffffffu, cm, 2));
+        const float mn = fmaxf(m, cm);  // finite: key kc is visible
+        const float alpha = exp2f(m - mn);
+        m = mn;
+        uint32_t pb[4];  // B fragments of P^T: keys 16t + 2q (+1) and 16t + 8 + 2q (+1), head gq
+        float psum = 0.f;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const float p0 = gq < G ? exp2f(sacc[j][0] - mn) : 0.f;
+            const float p1 = gq < G ? exp2f(sacc[j][1] - mn) : 0.f;
+            psum += p0 + p1;
+            pb[j] = pack_half2(p0, p1);
+        }
+        l = l * alpha + psum;
+        // rescale O^T's heads 2q, 2q + 1 by their alphas (held by quads 2q and 2q + 1)
+        const float a0 = __shfl_sync(0xffffffffu, alpha, 8 * q), a1 = __shfl_sync(0xffffffffu, alpha, 8 * q + 4);
+#pragma unroll
+        for (int t = 0; t < MT; t++) {
+            o[t][0] *= a0;
+            o[t][1] *= a1;
+            o[t][2] *= a0;
+            o[t][3] *= a1;
+        }
+
+        cp_async_wait<1>();  // this chunk's values (the next chunk's keys may still be in flight)
+        __syncwarp();
+#pragma unroll
+        for (int t = 0; t < 2; t++) {  // 16 keys per k-step
+#pragma unroll
+            for (int mt = 0; mt < MT; mt++) {
+                uint32_t a0v, a1v, a2v, a3v;
+                ldmatrix_x4_trans(vs + (16 * t + vrow) * S::RS + 16 * mt + vcol, a0v, a1v, a2v, a3v);
+                mma_f16(o[mt], a0v, a1v, a2v, a3v, pb[2 * t], pb[2 * t + 1]);
+            }
+        }
+        __syncwarp();  // every lane has read the values: the stage takes the next chunk's
+        if (next < kend) dec_tc_load<D>(vs, v_pool, next, kend, pt, kv_heads, g, lane);
+        cp_async_commit();
+    }
+    cp_async_wait<0>();
+
+    // merge the warps (their stages are free now): each writes its (m, l, o), then the block combines
+    float* os = reinterpret_cast<float*>(smem) + warp * G * D;  // [G][D] per warp, within the stages
+    float* ms = reinterpret_cast<float*>(smem + DEC_WARPS * S::WARP);
+    float* ls = ms + DEC_WARPS * 8;
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    __syncthreads();  // every warp is done with the stages
+    if (q == 0 && gq < G) {
+        ms[warp * 8 + gq] = m;
+        ls[warp * 8 + gq] = l;
+    }
+#pragma unroll
+    for (int mt = 0; mt < MT; mt++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            const int h = 2 * q + (e & 1), d = 16 * mt + gq + 8 * (e >> 1);
+            if (h < G) os[h * D + d] = o[mt][e];
+        }
+    __syncthreads();
+    for (int i = threadIdx.x; i < G * D; i += blockDim.x) {
+        const int h = i / D, d = i % D;
+        float mx = -INFINITY;
+#pragma unroll
+        for (int w = 0; w < DEC_WARPS; w++) mx = fmaxf(mx, ms[w * 8 + h]);
+        float acc = 0.f, lsum = 0.f;
+#pragma unroll
+        for (int w = 0; w < DEC_WARPS; w++) {
+            const float mw = ms[w * 8 + h];
+            const float f = mw == -INFINITY ? 0.f : exp2f(mw - mx);  // a warp that saw no key weighs nothing
+            acc += f * reinterpret_cast<float*>(smem)[w * G * D + h * D + d];
+            lsum += f * ls[w * 8 + h];
+        }
+        const long pr = (long) pbase * heads + g * G + h;
+        part_o[pr * D + d] = acc;
+        if (d == 0) {
+            part_ml[2 * pr] = mx * LN2;  // natural-log units, like every partial
+            part_ml[2 * pr + 1] = lsum;
+        }
+    }
+}
+
+#define DEC_TC_ENTRY(D, G)                                                                                      \
+    KS_EXTERN void __launch_bounds__(128, 3) attn_decode_tc_d##D##_g##G(const float* qkv, int qkv_ld,            \
+            const int* items, const int* seq_pt_off, const int* page_table, const __half* k_pool,                \
+            const __half* v_pool, int heads, int kv_heads, float scale, float* part_o, float* part_ml) {        \
+        extern __shared__ __align__(16) __half dec_tc_smem[];                                                   \
+        uint32_t have;                                                                                          \
+        asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(have));                                                   \
+        if (have < (uint32_t) dec_tc_shared_bytes<D>()) __trap();                                               \
+        attn_decode_tc<D, G>(qkv, qkv_ld, items, seq_pt_off, page_table, k_pool, v_pool, heads, kv_heads, scale, \
+                             part_o, part_ml, dec_tc_smem);                                                     \
+    }
+#define DEC_TC_ENTRIES(D) DEC_TC_ENTRY(D, 1) DEC_TC_ENTRY(D, 2) DEC_TC_ENTRY(D, 3) DEC_TC_ENTRY(D, 4) \
+    DEC_TC_ENTRY(D, 6) DEC_TC_ENTRY(D, 8)
+DEC_TC_ENTRIES(32)
+DEC_TC_ENTRIES(64)
+DEC_TC_ENTRIES(128)
+

@@ -1,7 +1,11 @@
 package kittyspark.runtime.backend.cuda.attention;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import jcuda.driver.CUdeviceptr;
 import kittyspark.runtime.backend.cuda.driver.KernelArgs;
@@ -28,12 +32,14 @@ public final class PagedAttention {
      * multiprocessor, so four waves of them even out sequences of unequal length.
      */
     static final int DECODE_BLOCKS_PER_BLOCK = 3;
+    /** Warps per block of the decode kernels, each walking its own 32-key chunks. */
+    static final int DECODE_WARPS = 4;
     /**
      * Fewest keys of a decode split: one 32-key chunk per warp of the decode kernel. A few rows
      * over a 2K context then still spread over every multiprocessor (with 256 a batch-1 step
      * had 8 splits per kv head, 64 blocks for 132 multiprocessors, each walking 256 keys).
      */
-    static final int DECODE_MIN_SPLIT_KEYS = 4 * SplitPlanner.CHUNK;
+    static final int DECODE_MIN_SPLIT_KEYS = DECODE_WARPS * SplitPlanner.CHUNK;
 
     /** One kernel launch of a step's attention: its items {@code [firstItem, firstItem + items)} of the plan. */
     public record Part(String kernel, int firstItem, int items, int blocksPerItem) {
@@ -50,7 +56,9 @@ public final class PagedAttention {
     private final String prefillKernel, decodeKernel, tensorCoreKernel;
     private final SplitPlanner prefillPlanner, decodePlanner, tensorCorePlanner;
     private final CUdeviceptr partO, partMl;
-    private boolean tensorCoreSharedAllowed;
+    /** Dynamic shared memory of the kernels that take it, and whether the driver has been told yet. */
+    private final Map<String, Integer> sharedBytes = new HashMap<>();
+    private final Set<String> sharedAllowed = new HashSet<>();
 
     /**
      * @param split       operands as hi + lo planes (fp32 attention) rather than bf16 (tensor-core prefill)
@@ -72,7 +80,7 @@ public final class PagedAttention {
         int group = heads / kvHeads;
         int ppw = pairsPerWarp(headDim);
         this.prefillKernel = "attn_partial_d" + headDim + "_p" + ppw;
-        this.decodeKernel = decodeKernel(headDim, group, ppw);
+        this.decodeKernel = decodeKernel(headDim, group, ppw, split);
         this.tensorCoreKernel = "attn_prefill_tc_d" + headDim;
         this.prefillPlanner = new SplitPlanner(Math.max(1, 4 * ppw / group), blocks, kvHeads, partialRows);
         this.decodePlanner = decodeKernel.startsWith("attn_decode_")
@@ -81,6 +89,10 @@ public final class PagedAttention {
         this.tensorCorePlanner = new SplitPlanner(TENSOR_CORE_TILE_ROWS, blocks, heads, partialRows);
         this.partO = partO;
         this.partMl = partMl;
+        sharedBytes.put(tensorCoreKernel, tensorCoreSharedBytes(headDim));
+        if (!split && decodeKernel.startsWith("attn_decode_tc_")) {
+            sharedBytes.put(decodeKernel, decodeTensorCoreSharedBytes(headDim));
+        }
     }
 
     /**
@@ -90,6 +102,15 @@ public final class PagedAttention {
      */
     static int tensorCoreSharedBytes(int headDim) {
         return 2 * TENSOR_CORE_CHUNK * ((headDim + 32) + (headDim + 8)) * 2;
+    }
+
+    /**
+     * Dynamic shared memory of the tensor-core decode kernel (attention.cu dec_tc_shared_bytes,
+     * which traps on less): per warp a 32-key chunk of keys and one of values (rows padded by 8
+     * halves), fp16, then every warp's (max, sum) of up to 8 heads.
+     */
+    static int decodeTensorCoreSharedBytes(int headDim) {
+        return DECODE_WARPS * 2 * SplitPlanner.CHUNK * (headDim + 8) * 2 + 2 * DECODE_WARPS * 8 * 4;
     }
 
     /** Why the kernels cannot run a model of this shape, or null. */
@@ -105,13 +126,14 @@ public final class PagedAttention {
     }
 
     /**
-     * The kernel of a step whose rows are all decode rows: the warp-per-chunk decode kernel
-     * where one exists for the group size, else the staged kernel of the prompt rows.
+     * The kernel of a step's decode rows: the warp-per-chunk decode kernel where one exists for
+     * the group size (on the tensor cores in bf16 mode, fp32 on the CUDA cores in split mode),
+     * else the staged kernel of the prompt rows.
      */
-    static String decodeKernel(int headDim, int group, int pairsPerWarp) {
+    static String decodeKernel(int headDim, int group, int pairsPerWarp, boolean split) {
         for (int g : DECODE_GROUPS) {
             if (g == group) {
-                return "attn_decode_d" + headDim + "_g" + group;
+                return (split ? "attn_decode_d" : "attn_decode_tc_d") + headDim + "_g" + group;
             }
         }
         return "attn_partial_d" + headDim + "_p" + pairsPerWarp;
@@ -122,7 +144,9 @@ public final class PagedAttention {
         List<String> names = new ArrayList<>();
         for (int d : new int[] {32, 64, 128}) {
             for (int g = 1; g <= 4 * pairsPerWarp(d); g++) {
-                names.add(decodeKernel(d, g, pairsPerWarp(d)));
+                for (boolean split : new boolean[] {true, false}) {
+                    names.add(decodeKernel(d, g, pairsPerWarp(d), split));
+                }
             }
         }
         return names;
@@ -177,13 +201,10 @@ public final class PagedAttention {
                        CUdeviceptr nsplit, CUdeviceptr seqPageOffsets, CUdeviceptr pageTable, CUdeviceptr keys,
                        CUdeviceptr values, CUdeviceptr outHi, CUdeviceptr outLo) {
         for (Part p : l.parts()) {
-            int shared = 0;
-            if (p.kernel().equals(tensorCoreKernel)) {
-                shared = tensorCoreSharedBytes(headDim);
-                if (!tensorCoreSharedAllowed) { // at the first prompt step, which is never a graph capture
-                    k.allowSharedMemory(tensorCoreKernel, shared);
-                    tensorCoreSharedAllowed = true;
-                }
+            int shared = sharedBytes.getOrDefault(p.kernel(), 0);
+            // told at a kernel's first launch: a step's first sighting is never a graph capture
+            if (shared > 0 && sharedAllowed.add(p.kernel())) {
+                k.allowSharedMemory(p.kernel(), shared);
             }
             k.launch(p.kernel(), p.items(), p.blocksPerItem(), THREADS, shared, new KernelArgs().ptr(qkv).i32(qkvWidth)
                     .ptr(items.withByteOffset(4L * 8 * p.firstItem())).ptr(seqPageOffsets).ptr(pageTable).ptr(keys).ptr(values)

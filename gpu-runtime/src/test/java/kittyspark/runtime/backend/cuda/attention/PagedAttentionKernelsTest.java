@@ -16,11 +16,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PagedAttentionKernelsTest {
     @Test
     void decodeStepsOfTheSupportedGroupsTakeTheWarpPerChunkKernel() {
-        assertEquals("attn_decode_d128_g4", PagedAttention.decodeKernel(128, 4, 6));  // Llama 3.1 8B, Qwen3 8B
-        assertEquals("attn_decode_d128_g8", PagedAttention.decodeKernel(128, 8, 6));  // Llama 3.1 70B, Qwen3 32B
-        assertEquals("attn_decode_d64_g3", PagedAttention.decodeKernel(64, 3, 8));    // the demo model
-        assertEquals("attn_partial_d64_p8", PagedAttention.decodeKernel(64, 5, 8));
-        assertEquals("attn_partial_d128_p6", PagedAttention.decodeKernel(128, 12, 6));
+        // bf16 mode: the tensor-core decode kernel
+        assertEquals("attn_decode_tc_d128_g4", PagedAttention.decodeKernel(128, 4, 6, false));  // Llama 3.1 8B, Qwen3 8B
+        assertEquals("attn_decode_tc_d128_g8", PagedAttention.decodeKernel(128, 8, 6, false));  // Llama 3.1 70B, Qwen3 32B
+        // split mode: the fp32 one
+        assertEquals("attn_decode_d128_g4", PagedAttention.decodeKernel(128, 4, 6, true));
+        assertEquals("attn_decode_d64_g3", PagedAttention.decodeKernel(64, 3, 8, true));       // the demo model
+        // groups without a decode kernel take the staged prompt kernel in either mode
+        assertEquals("attn_partial_d64_p8", PagedAttention.decodeKernel(64, 5, 8, false));
+        assertEquals("attn_partial_d128_p6", PagedAttention.decodeKernel(128, 12, 6, true));
     }
 
     @Test
@@ -39,6 +43,18 @@ class PagedAttentionKernelsTest {
         }
     }
 
+    @Test
+    void threeTensorCoreDecodeBlocksFitOneMultiprocessorAtEveryHeadDim() {
+        // 4 warps x (32 keys + 32 values) x 136 halves, then 4 warps' (max, sum) of 8 heads
+        assertEquals(4 * 2 * 32 * 136 * 2 + 256, PagedAttention.decodeTensorCoreSharedBytes(128));
+        for (int d : new int[] {32, 64, 128}) {
+            // the kernel's launch bounds ask for 3 blocks per multiprocessor (228 KiB, 1 KiB reserved per block)
+            assertTrue(3 * (PagedAttention.decodeTensorCoreSharedBytes(d) + 1024) <= 228 * 1024, "head_dim " + d);
+            // the warps' merge reuses the stages: 4 warps x 8 heads x head_dim floats
+            assertTrue(4 * 8 * d * 4 <= 4 * 2 * 32 * (d + 8) * 2, "head_dim " + d);
+        }
+    }
+
     /** The planner side of the 8B model's attention (no device: planning only reads the shape). */
     private static PagedAttention llama8b(boolean split) {
         return new PagedAttention(ModelShapes.named("llama3-8b"), null, split, 4 * 132, 100_000, new CUdeviceptr(), new CUdeviceptr());
@@ -52,7 +68,7 @@ class PagedAttentionKernelsTest {
         }
         PagedAttention.Launch l = llama8b(false).plan(pieces, 64);
         assertEquals(1, l.parts().size());
-        assertEquals("attn_decode_d128_g4", l.parts().get(0).kernel());
+        assertEquals("attn_decode_tc_d128_g4", l.parts().get(0).kernel());
         assertEquals(l.plan().itemCount(), l.parts().get(0).items());
         assertTrue(l.plan().nsplit()[0] > 1, "64 rows of 8K keys are split to fill the GPU several times over");
     }
@@ -82,7 +98,7 @@ class PagedAttentionKernelsTest {
             PagedAttention.Part decode = l.parts().get(1);
             assertEquals(split ? "attn_partial_d128_p6" : "attn_prefill_tc_d128", prompt.kernel());
             assertEquals(split ? 8 : 32, prompt.blocksPerItem(), "fp32 blocks take a KV head's group, tensor-core blocks one query head");
-            assertEquals("attn_decode_d128_g4", decode.kernel());
+            assertEquals(split ? "attn_decode_d128_g4" : "attn_decode_tc_d128_g4", decode.kernel());
             assertEquals(prompt.items(), decode.firstItem());
             assertEquals(l.plan().itemCount(), prompt.items() + decode.items());
             for (int i = 0; i < prompt.items(); i++) {
