@@ -1,0 +1,110 @@
+package kittyspark.runtime.engine;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.ToLongFunction;
+
+import kittyspark.runtime.backend.Backend;
+import kittyspark.runtime.kv.KvSettings;
+
+/**
+ * Fidelity re-scoring waiting for the scheduler thread. Whatever has queued up by the time it
+ * runs between two steps is measured in batches ({@link KvFidelity#measureAll}): completions
+ * that finished in the same step share every decode step of their re-scoring instead of each
+ * running its own batch-1 passes.
+ */
+final class FidelityQueue {
+    private record Pending(KvFidelity.Request request, CompletableFuture<KvFidelity.Result> result) {
+    }
+
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final int maxRows;
+    private final long maxTokens;
+
+    /**
+     * @param maxRows   most completions re-scored together (their decode steps' batch)
+     * @param maxTokens most prompt and completion tokens re-scored together (what a batch's
+     *                  prefill holds at once); a single longer request still runs, alone
+     */
+    FidelityQueue(int maxRows, long maxTokens) {
+        if (maxRows <= 0 || maxTokens <= 0) {
+            throw new IllegalArgumentException("a fidelity batch needs room for at least one row and one token");
+        }
+        this.maxRows = maxRows;
+        this.maxTokens = maxTokens;
+    }
+
+    CompletableFuture<KvFidelity.Result> add(KvFidelity.Request request) {
+        CompletableFuture<KvFidelity.Result> f = new CompletableFuture<>();
+        queue.add(new Pending(request, f));
+        return f;
+    }
+
+    boolean isEmpty() {
+        return queue.isEmpty();
+    }
+
+    /** Measures every request queued now, grouped by cache settings and cut to the batch limits. */
+    void runQueued(Backend backend) {
+        Map<KvSettings, List<Pending>> byKv = new LinkedHashMap<>();
+        Pending p;
+        while ((p = queue.poll()) != null) {
+            byKv.computeIfAbsent(p.request().kv(), k -> new ArrayList<>()).add(p);
+        }
+        for (List<Pending> same : byKv.values()) {
+            for (List<Pending> batch : cut(same, q -> q.request().tokens(), maxRows, maxTokens)) {
+                run(backend, batch);
+            }
+        }
+    }
+
+    /**
+     * {@code items} in order, cut into runs of at most {@code maxRows} items and
+     * {@code maxTokens} tokens (an item alone over the token limit is a run of its own).
+     */
+    static <T> List<List<T>> cut(List<T> items, ToLongFunction<T> tokens, int maxRows, long maxTokens) {
+        List<List<T>> out = new ArrayList<>();
+        List<T> cur = new ArrayList<>();
+        long sum = 0;
+        for (T item : items) {
+            long t = tokens.applyAsLong(item);
+            if (!cur.isEmpty() && (cur.size() == maxRows || sum + t > maxTokens)) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                sum = 0;
+            }
+            cur.add(item);
+            sum += t;
+        }
+        if (!cur.isEmpty()) {
+            out.add(cur);
+        }
+        return out;
+    }
+
+    /** A batch that fails is measured again one request at a time, so a bad one fails only itself. */
+    private static void run(Backend backend, List<Pending> batch) {
+        if (batch.size() > 1) {
+            try {
+                List<KvFidelity.Result> results = KvFidelity.measureAll(backend, batch.stream().map(Pending::request).toList());
+                for (int i = 0; i < batch.size(); i++) {
+                    batch.get(i).result().complete(results.get(i));
+                }
+                return;
+            } catch (RuntimeException | Error e) {
+                // fall through: one at a time
+            }
+        }
+        for (Pending one : batch) {
+            try {
+                one.result().complete(KvFidelity.measureAll(backend, List.of(one.request())).get(0));
+            } catch (RuntimeException | Error e) {
+                one.result().completeExceptionally(e);
+            }
+        }
+    }
+}
