@@ -6,42 +6,68 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToLongFunction;
 
 import kittyspark.runtime.backend.Backend;
 import kittyspark.runtime.kv.KvSettings;
 
 /**
- * Fidelity re-scoring waiting for the scheduler thread. Whatever has queued up by the time it
- * runs between two steps is measured in batches ({@link KvFidelity#measureAll}): completions
- * that finished in the same step share every decode step of their re-scoring instead of each
- * running its own batch-1 passes.
+ * Fidelity re-scoring waiting for the scheduler thread. Requests wait while the engine has
+ * generation to do, until a batch is full or the oldest has waited {@code maxWaitSteps} steps,
+ * and are then measured in batches ({@link KvFidelity#measureAll}): completions re-scored
+ * together share their passes' forward steps instead of each running its own small ones.
  */
 final class FidelityQueue {
     private record Pending(KvFidelity.Request request, CompletableFuture<KvFidelity.Result> result) {
     }
 
     private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicLong queuedTokens = new AtomicLong();
     private final int maxRows;
     private final long maxTokens;
+    private final int maxWaitSteps;
+    /** Steps the engine has run while the oldest queued request waited. */
+    private int waitedSteps;
 
     /**
      * @param maxRows   most completions re-scored together (their decode steps' batch)
      * @param maxTokens most prompt and completion tokens re-scored together (what a batch's
      *                  prefill holds at once); a single longer request still runs, alone
+     * @param maxWaitSteps most generation steps a request waits for others to join its batch
      */
-    FidelityQueue(int maxRows, long maxTokens) {
-        if (maxRows <= 0 || maxTokens <= 0) {
+    FidelityQueue(int maxRows, long maxTokens, int maxWaitSteps) {
+        if (maxRows <= 0 || maxTokens <= 0 || maxWaitSteps < 0) {
             throw new IllegalArgumentException("a fidelity batch needs room for at least one row and one token");
         }
         this.maxRows = maxRows;
         this.maxTokens = maxTokens;
+        this.maxWaitSteps = maxWaitSteps;
     }
 
     CompletableFuture<KvFidelity.Result> add(KvFidelity.Request request) {
         CompletableFuture<KvFidelity.Result> f = new CompletableFuture<>();
+        queuedTokens.addAndGet(request.tokens());
         queue.add(new Pending(request, f));
         return f;
+    }
+
+    /** The engine ran a generation step (a waiting request has waited one more). */
+    void stepped() {
+        if (!queue.isEmpty()) {
+            waitedSteps++;
+        }
+    }
+
+    /**
+     * Whether to measure now: something waits and the engine has no generation to do, or a
+     * batch is full, or the oldest request has waited long enough.
+     */
+    boolean due(boolean engineIdle) {
+        if (queue.isEmpty()) {
+            return false;
+        }
+        return engineIdle || waitedSteps >= maxWaitSteps || queue.size() >= maxRows || queuedTokens.get() >= maxTokens;
     }
 
     boolean isEmpty() {
@@ -51,8 +77,10 @@ final class FidelityQueue {
     /** Measures every request queued now, grouped by cache settings and cut to the batch limits. */
     void runQueued(Backend backend) {
         Map<KvSettings, List<Pending>> byKv = new LinkedHashMap<>();
+        waitedSteps = 0;
         Pending p;
         while ((p = queue.poll()) != null) {
+            queuedTokens.addAndGet(-p.request().tokens());
             byKv.computeIfAbsent(p.request().kv(), k -> new ArrayList<>()).add(p);
         }
         for (List<Pending> same : byKv.values()) {

@@ -31,6 +31,8 @@ public final class GenerationEngine implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A fidelity batch's tokens, in prefill chunks: bounds its prefill's activations. */
     private static final int FIDELITY_BATCH_CHUNKS = 8;
+    /** Generation steps a fidelity request waits at most for others to share its batch. */
+    private static final int FIDELITY_MAX_WAIT_STEPS = 32;
     private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Most logits kept for one request (floats): longer completions are re-scored instead. */
     private static final long MAX_KEPT_LOGITS = 1L << 22;
@@ -63,7 +65,8 @@ public final class GenerationEngine implements AutoCloseable {
         this.modelName = modelName;
         this.rules = new StopRules(eosIds, backend.config().maxPositionEmbeddings());
         this.scheduler = new Scheduler(backend, options, counters);
-        this.fidelity = new FidelityQueue(options.maxBatch(), FIDELITY_BATCH_CHUNKS * (long) options.prefillChunk());
+        this.fidelity = new FidelityQueue(options.maxBatch(), FIDELITY_BATCH_CHUNKS * (long) options.prefillChunk(),
+                FIDELITY_MAX_WAIT_STEPS);
         this.loop = new Thread(this::loop, "kitty-scheduler-" + backend.device());
         this.loop.setDaemon(true);
         this.loop.start();
@@ -150,9 +153,10 @@ public final class GenerationEngine implements AutoCloseable {
     }
 
     /**
-     * As {@link #fidelity}, without waiting: the scheduler measures every request queued by its
-     * next pause between steps together, so requests made as completions finish (rather than
-     * one after another, each awaited) share their re-scoring's decode steps.
+     * As {@link #fidelity}, without waiting: the scheduler measures the queued requests together,
+     * between two steps, once it has no generation to do, a batch is full, or the oldest has
+     * waited a few dozen steps; so requests made as completions finish (rather than one after
+     * another, each awaited) share their re-scoring's forward steps.
      */
     public CompletableFuture<KvFidelity.Result> fidelityAsync(int[] prompt, int[] completion, KvSettings kv) {
         return fidelityAsync(new KvFidelity.Request(prompt, completion, kv));
@@ -200,7 +204,9 @@ public final class GenerationEngine implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
-                fidelity.runQueued(backend);
+                if (fidelity.due(running.isEmpty() && pending.isEmpty())) {
+                    fidelity.runQueued(backend);
+                }
                 admit();
                 if (!running.isEmpty()) {
                     step();
@@ -280,6 +286,7 @@ public final class GenerationEngine implements AutoCloseable {
         long t0 = counters.now();
         List<SampledToken> picked = backend.forwardAndSample(step.inputs(), step.samples());
         counters.step(batch, admissible, counters.now() - t0);
+        fidelity.stepped();
         if (step.decodeRows() > 0) {
             counters.decodeStep(step.decodeRows());
         }
