@@ -32,8 +32,8 @@ final class FidelityQueue {
 
     /**
      * @param maxRows   most completions re-scored together (their decode steps' batch)
-     * @param maxTokens most prompt and completion tokens re-scored together (what a batch's
-     *                  prefill holds at once); a single longer request still runs, alone
+     * @param maxTokens most tokens a batch feeds ({@link KvFidelity.Request#tokens}: prompt and
+     *                  completion, once per pass that runs); a single longer request still runs, alone
      * @param maxWaitSteps most generation steps a request waits for others to join its batch
      */
     FidelityQueue(int maxRows, long maxTokens, int maxWaitSteps) {
