@@ -38,7 +38,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.CollectionAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
@@ -126,7 +125,7 @@ public final class GenerationPipeline {
                                 ModelConfig modelConfig, SparkContext sc) {
         RunPlanner.Plan plan = plan(files, store, model);
         PlanColumns cols = plan.columns();
-        Dataset<Row> todo = plan.todo().persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> todo = plan.todo();
         LOG.info("kitty {}: {} input rows, {} to generate, {} already in the output", runId, plan.inputRows(),
                 plan.todoRows(), plan.skippedRows());
 
@@ -145,9 +144,11 @@ public final class GenerationPipeline {
             Dataset<Row> part = chunks == 1 ? todo : todo.where(functions.pmod(functions.xxhash64(
                     ColumnNames.col(cols.fingerprint()), ColumnNames.col(cols.occurrence())), functions.lit(chunks))
                     .equalTo(chunk));
-            int partitions = partitions(Math.min(plan.todoRows(), cfg.run().commitRows()));
+            long chunkRows = Math.min(plan.todoRows(), cfg.run().commitRows());
+            int partitions = partitions(chunkRows);
             sc.setJobDescription(String.format("kitty: balance prompts by length, commit %d of %d", chunk + 1, chunks));
-            Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, cols.length(), cols.fingerprint(), partitions);
+            Dataset<Row> spread = LengthAwarePartitioner.spread(spark, part, cols.length(), cols.fingerprint(), partitions,
+                    chunkRows);
             Dataset<Row> generated = spread.mapPartitions(generator, Encoders.row(OutputSchema.of(plan.inputSchema())));
             sc.setJobDescription(String.format("kitty: generate and write commit %d of %d (%s)", chunk + 1, chunks, model.name()));
             commits.add(store.commit(generated));
@@ -187,8 +188,9 @@ public final class GenerationPipeline {
             throw new InputException(cannot + " and holds the leftovers of an interrupted run; make it writable", why);
         }
         spark.sparkContext().setJobGroup(runId, "kitty: plan " + files + " (read-only output)", false);
+        RunPlanner.Plan plan = null;
         try {
-            RunPlanner.Plan plan = plan(files, store, model);
+            plan = plan(files, store, model);
             if (plan.todoRows() > 0) {
                 throw new InputException(cannot + ": " + plan.todoRows() + " rows are left to generate and nothing "
                         + "was written; make it writable", why);
@@ -201,6 +203,9 @@ public final class GenerationPipeline {
                     (System.nanoTime() - t0) / 1e9, 0, spark.sparkContext().longAccumulator(),
                     spark.sparkContext().collectionAccumulator());
         } finally {
+            if (plan != null) {
+                plan.todo().unpersist();
+            }
             spark.sparkContext().clearJobGroup();
         }
     }

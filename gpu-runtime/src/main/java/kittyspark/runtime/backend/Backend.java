@@ -36,6 +36,15 @@ public interface Backend extends AutoCloseable {
      *
      * @return per input, the picked token, or null where no sample was asked for
      */
+    /**
+     * Whether a sequence's logits are bit-identical whatever else shares its step (and however
+     * many rows that is). Only then are the logits a generation's steps gave a sequence those of
+     * feeding it alone, so the engine reuses them instead of re-scoring (see {@code KvFidelity}).
+     */
+    default boolean batchInvariant() {
+        return false;
+    }
+
     default List<SampledToken> forwardAndSample(List<ForwardInput> batch, List<SampleSpec> samples) {
         List<float[]> logits = forward(batch);
         int vocab = config().vocabSize();
@@ -48,7 +57,7 @@ public interface Backend extends AutoCloseable {
             }
             float[] row = logits.get(i);
             int token = s.hostSampler().next(row, 0, vocab);
-            out.add(new SampledToken(token, LogitMath.logProb(row, 0, vocab, token)));
+            out.add(new SampledToken(token, LogitMath.logProb(row, 0, vocab, token), s.keepLogits() ? row : null));
         }
         return out;
     }

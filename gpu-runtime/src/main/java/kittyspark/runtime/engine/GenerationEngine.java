@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import kittyspark.runtime.backend.Backend;
@@ -29,6 +29,13 @@ import org.slf4j.LoggerFactory;
 public final class GenerationEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationEngine.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A fidelity batch's tokens, in prefill chunks: bounds its prefill's activations. */
+    private static final int FIDELITY_BATCH_CHUNKS = 8;
+    /** Generation steps a fidelity request waits at most for others to share its batch. */
+    private static final int FIDELITY_MAX_WAIT_STEPS = 32;
+    private static final long IDLE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** Most logits kept for one request (floats): longer completions are re-scored instead. */
+    private static final long MAX_KEPT_LOGITS = 1L << 22;
 
     private final Backend backend;
     private final Tokenizer tokenizer;
@@ -38,8 +45,8 @@ public final class GenerationEngine implements AutoCloseable {
     private final LinkedBlockingDeque<RunningSequence> pending = new LinkedBlockingDeque<>();
     private final List<RunningSequence> running = new ArrayList<>();
     private final Scheduler scheduler;
-    /** Work that needs the backend outside a step (fidelity re-scoring), run by the scheduler thread. */
-    private final ConcurrentLinkedQueue<Runnable> betweenSteps = new ConcurrentLinkedQueue<>();
+    /** Fidelity re-scoring, which needs the backend outside a step: run by the scheduler thread. */
+    private final FidelityQueue fidelity;
     private final Thread loop;
     private final EngineCounters counters;
     private volatile boolean closed;
@@ -58,6 +65,8 @@ public final class GenerationEngine implements AutoCloseable {
         this.modelName = modelName;
         this.rules = new StopRules(eosIds, backend.config().maxPositionEmbeddings());
         this.scheduler = new Scheduler(backend, options, counters);
+        this.fidelity = new FidelityQueue(options.maxBatch(), FIDELITY_BATCH_CHUNKS * (long) options.prefillChunk(),
+                FIDELITY_MAX_WAIT_STEPS);
         this.loop = new Thread(this::loop, "kitty-scheduler-" + backend.device());
         this.loop.setDaemon(true);
         this.loop.start();
@@ -123,6 +132,7 @@ public final class GenerationEngine implements AutoCloseable {
         counters.submitted();
         pending.add(new RunningSequence(request, f, System.nanoTime()));
         counters.waiting(pending.size());
+        LockSupport.unpark(loop);
         return f;
     }
 
@@ -132,22 +142,8 @@ public final class GenerationEngine implements AutoCloseable {
      * for the device or the KV pools.
      */
     public KvFidelity.Result fidelity(int[] prompt, int[] completion, KvSettings kv) {
-        CompletableFuture<KvFidelity.Result> f = new CompletableFuture<>();
-        if (closed) {
-            throw new IllegalStateException("engine is closed");
-        }
-        betweenSteps.add(() -> {
-            try {
-                f.complete(KvFidelity.measure(backend, prompt, completion, kv));
-            } catch (RuntimeException | Error e) {
-                f.completeExceptionally(e);
-            }
-        });
-        if (!loop.isAlive()) {
-            runBetweenSteps(); // closed meanwhile: nobody else will run it
-        }
         try {
-            return f.join();
+            return fidelityAsync(prompt, completion, kv).join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -156,11 +152,34 @@ public final class GenerationEngine implements AutoCloseable {
         }
     }
 
-    private void runBetweenSteps() {
-        Runnable r;
-        while ((r = betweenSteps.poll()) != null) {
-            r.run();
+    /**
+     * As {@link #fidelity}, without waiting: the scheduler measures the queued requests together,
+     * between two steps, once it has no generation to do, a batch is full, or the oldest has
+     * waited a few dozen steps; so requests made as completions finish (rather than one after
+     * another, each awaited) share their re-scoring's forward steps.
+     */
+    public CompletableFuture<KvFidelity.Result> fidelityAsync(int[] prompt, int[] completion, KvSettings kv) {
+        return fidelityAsync(new KvFidelity.Request(prompt, completion, kv));
+    }
+
+    /**
+     * As {@link #fidelityAsync(int[], int[], KvSettings)} for a result of this engine: where it
+     * kept its logits ({@link GenerationRequest#keepLogits}), they are the quantized pass.
+     */
+    public CompletableFuture<KvFidelity.Result> fidelityAsync(int[] prompt, GenerationResult result, KvSettings kv) {
+        return fidelityAsync(new KvFidelity.Request(prompt, result.tokens(), kv, result.logits()));
+    }
+
+    private CompletableFuture<KvFidelity.Result> fidelityAsync(KvFidelity.Request request) {
+        if (closed) {
+            throw new IllegalStateException("engine is closed");
         }
+        CompletableFuture<KvFidelity.Result> f = fidelity.add(request);
+        LockSupport.unpark(loop);
+        if (!loop.isAlive()) {
+            fidelity.runQueued(backend); // closed meanwhile: nobody else will run it
+        }
+        return f;
     }
 
     private String validate(GenerationRequest r) {
@@ -185,7 +204,9 @@ public final class GenerationEngine implements AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
-                runBetweenSteps();
+                if (fidelity.due(running.isEmpty() && pending.isEmpty())) {
+                    fidelity.runQueued(backend);
+                }
                 admit();
                 if (!running.isEmpty()) {
                     step();
@@ -209,17 +230,21 @@ public final class GenerationEngine implements AutoCloseable {
         while ((s = pending.poll()) != null) {
             finishWithError(s, "engine closed");
         }
-        runBetweenSteps(); // a fidelity call that raced close still gets its answer
+        fidelity.runQueued(backend); // a fidelity call that raced close still gets its answer
     }
 
     private void admit() throws InterruptedException {
         if (running.isEmpty()) {
-            // Idle: wait a little for work instead of spinning.
-            RunningSequence first = pending.pollFirst(200, TimeUnit.MILLISECONDS);
-            if (first == null) {
+            // Idle: wait a little for work instead of spinning (submit and fidelityAsync wake it).
+            if (pending.isEmpty() && fidelity.isEmpty()) {
+                LockSupport.parkNanos(this, IDLE_WAIT_NANOS);
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            if (pending.isEmpty()) {
                 return;
             }
-            pending.offerFirst(first);
         }
         scheduler.admit(pending, running, this::start, this::finishWithError);
         counters.active(running.size());
@@ -235,6 +260,10 @@ public final class GenerationEngine implements AutoCloseable {
             return;
         }
         s.state = backend.newSequence(s.request.kv(), scheduler.worstCaseTokens(s.request));
+        if (s.request.keepLogits() && backend.batchInvariant()
+                && (long) s.request.params().maxNewTokens() * backend.config().vocabSize() <= MAX_KEPT_LOGITS) {
+            s.keptLogits = new ArrayList<>();
+        }
         counters.reserve(scheduler.reserve(s.request));
         running.add(s);
     }
@@ -257,6 +286,7 @@ public final class GenerationEngine implements AutoCloseable {
         long t0 = counters.now();
         List<SampledToken> picked = backend.forwardAndSample(step.inputs(), step.samples());
         counters.step(batch, admissible, counters.now() - t0);
+        fidelity.stepped();
         if (step.decodeRows() > 0) {
             counters.decodeStep(step.decodeRows());
         }
@@ -270,7 +300,7 @@ public final class GenerationEngine implements AutoCloseable {
             if (s.generatedCount == 0) {
                 s.prefillDoneNanos = now;
             }
-            s.addToken(t.token(), t.logprob());
+            s.addToken(t.token(), t.logprob(), t.logits());
             counters.generated(1);
             checkFinish(s);
         }
@@ -323,7 +353,8 @@ public final class GenerationEngine implements AutoCloseable {
         double meanLp = s.generatedCount == 0 ? Double.NaN : s.logprobSum / s.generatedCount;
         counters.requestDone();
         s.future.complete(new GenerationResult(s.request.id(), text, tokens, s.request.prompt().length, s.finish, meanLp,
-                s.admittedNanos - s.submittedNanos, s.prefillDoneNanos - s.admittedNanos, end - s.prefillDoneNanos, null));
+                s.admittedNanos - s.submittedNanos, s.prefillDoneNanos - s.admittedNanos, end - s.prefillDoneNanos, null,
+                s.logits(backend.config().vocabSize())));
     }
 
     private void finishWithError(RunningSequence s, String error) {
@@ -337,6 +368,7 @@ public final class GenerationEngine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        LockSupport.unpark(loop);
         try {
             loop.join(30_000);
         } catch (InterruptedException e) {

@@ -14,10 +14,19 @@ package kittyspark.runtime.engine;
  * @param prefillNanos     the prompt's forward pass
  * @param decodeNanos      from the first decode step to the end
  * @param error            why the request failed, or null
+ * @param logits           row-major {@code [tokens.length][vocab]}: the logits each token was drawn
+ *                         from, when the request asked to keep them and they are exactly what
+ *                         teacher-forced re-scoring would compute (its prompt went through in one
+ *                         step, on a {@link kittyspark.runtime.backend.Backend#batchInvariant} backend); else null
  */
 public record GenerationResult(String id, String completion, int[] tokens, int promptTokens,
                                FinishReason finishReason, double meanLogprob,
-                               long queueNanos, long prefillNanos, long decodeNanos, String error) {
+                               long queueNanos, long prefillNanos, long decodeNanos, String error, float[] logits) {
+
+    public GenerationResult(String id, String completion, int[] tokens, int promptTokens, FinishReason finishReason,
+                            double meanLogprob, long queueNanos, long prefillNanos, long decodeNanos, String error) {
+        this(id, completion, tokens, promptTokens, finishReason, meanLogprob, queueNanos, prefillNanos, decodeNanos, error, null);
+    }
 
     public static GenerationResult failed(String id, int promptTokens, String error) {
         return new GenerationResult(id, "", new int[0], promptTokens, FinishReason.ERROR, Double.NaN, 0, 0, 0, error);

@@ -16,6 +16,10 @@ final class RunningSequence {
     long prefillDoneNanos;
     /** Prompt tokens not yet fed. */
     int promptFed;
+    /** Steps the prompt took: the kept logits are teacher forcing's only if it took one. */
+    int prefillSteps;
+    /** The logits each generated token was drawn from, while they are kept (null otherwise). */
+    java.util.List<float[]> keptLogits;
     int[] generated = new int[16];
     int generatedCount;
     double logprobSum;
@@ -37,12 +41,39 @@ final class RunningSequence {
         return generated[generatedCount - 1];
     }
 
+    boolean keepsLogits() {
+        return keptLogits != null;
+    }
+
+    void addToken(int token, double logprob, float[] logits) {
+        if (keptLogits != null) {
+            if (logits == null || prefillSteps != 1) {
+                keptLogits = null; // not given, or not what re-scoring would compute: it re-scores
+            } else {
+                keptLogits.add(logits);
+            }
+        }
+        addToken(token, logprob);
+    }
+
     void addToken(int token, double logprob) {
         if (generatedCount == generated.length) {
             generated = java.util.Arrays.copyOf(generated, generated.length * 2);
         }
         generated[generatedCount++] = token;
         logprobSum += logprob;
+    }
+
+    /** The kept logits, row-major {@code [generated][vocab]}, or null. */
+    float[] logits(int vocab) {
+        if (keptLogits == null || keptLogits.size() != generatedCount) {
+            return null;
+        }
+        float[] all = new float[generatedCount * vocab];
+        for (int i = 0; i < generatedCount; i++) {
+            System.arraycopy(keptLogits.get(i), 0, all, i * vocab, vocab);
+        }
+        return all;
     }
 
     int[] tokens() {

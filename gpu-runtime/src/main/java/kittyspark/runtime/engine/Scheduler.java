@@ -121,7 +121,7 @@ final class Scheduler {
             if (!s.prefilling() && room.take(s.state, 1, true) == 1) {
                 fed.add(s);
                 inputs.add(new ForwardInput(s.state, new int[] {s.lastToken()}, false));
-                samples.add(new SampleSpec(s.request.params(), s.generatedCount, s.sampler));
+                samples.add(new SampleSpec(s.request.params(), s.generatedCount, s.sampler, s.keepsLogits()));
                 decodeRows++;
             }
         }
@@ -139,10 +139,11 @@ final class Scheduler {
             fed.add(s);
             inputs.add(new ForwardInput(s.state, Arrays.copyOfRange(prompt, s.promptFed, s.promptFed + n), false));
             s.promptFed += n;
+            s.prefillSteps++;
             prefillBudget -= n;
             promptTokens += n;
             // A prompt whose last chunk this is gets its first token; a chunk with more to come needs no logits.
-            samples.add(s.prefilling() ? null : new SampleSpec(s.request.params(), s.generatedCount, s.sampler));
+            samples.add(s.prefilling() ? null : new SampleSpec(s.request.params(), s.generatedCount, s.sampler, s.keepsLogits()));
         }
         return new Step(fed, inputs, samples, decodeRows, promptTokens);
     }

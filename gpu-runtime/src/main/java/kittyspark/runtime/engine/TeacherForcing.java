@@ -92,6 +92,59 @@ public final class TeacherForcing {
         }
     }
 
+    /**
+     * The logits of {@link #decodeLogits} computed in two steps: the first {@code prefill}
+     * tokens as one prefill, then the rest (but the last) as one chunk whose every row's logits
+     * are kept. Only for a full-precision cache, where a chunk attends over the same keys and
+     * values that decoding it token by token would: the logits are the same up to float
+     * rounding, for the cost of two batched forwards instead of one per token. (A quantized cache
+     * turns full buffers into pages between steps, so there the two differ.)
+     */
+    public static List<float[]> chunkLogits(Backend backend, KvSettings kv, List<int[]> sequences, List<Integer> prefill) {
+        if (kv.quantized()) {
+            throw new IllegalArgumentException("a quantized cache is read as decoding reads it: use decodeLogits");
+        }
+        int vocab = backend.config().vocabSize();
+        int n = sequences.size();
+        List<SequenceState> states = new ArrayList<>(n);
+        List<float[]> out = new ArrayList<>(n);
+        try {
+            List<ForwardInput> batch = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int[] toks = sequences.get(i);
+                int m = prefill.get(i);
+                if (m < 1 || m > toks.length) {
+                    throw new IllegalArgumentException("prefill length " + m + " must be in [1, " + toks.length + "]");
+                }
+                states.add(backend.newSequence(kv));
+                out.add(new float[(toks.length - m) * vocab]);
+                batch.add(new ForwardInput(states.get(i), java.util.Arrays.copyOf(toks, m), false));
+            }
+            List<float[]> logits = backend.forward(batch);
+            batch.clear();
+            List<Integer> chunked = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int[] toks = sequences.get(i);
+                int m = prefill.get(i);
+                copyRow(logits.get(i), 0, out.get(i), 0, vocab, toks.length - m);
+                if (m < toks.length - 1) {
+                    batch.add(new ForwardInput(states.get(i), java.util.Arrays.copyOfRange(toks, m, toks.length - 1), true));
+                    chunked.add(i);
+                }
+            }
+            if (!batch.isEmpty()) {
+                logits = backend.forward(batch);
+                for (int b = 0; b < chunked.size(); b++) {
+                    float[] rows = logits.get(b);
+                    System.arraycopy(rows, 0, out.get(chunked.get(b)), vocab, rows.length);
+                }
+            }
+            return out;
+        } finally {
+            states.forEach(SequenceState::release);
+        }
+    }
+
     /** Logits at every position of one full-precision forward: row i predicts token i + 1. */
     public static float[] prefillLogits(Backend backend, KvSettings kv, int[] tokens) {
         SequenceState s = backend.newSequence(kv);

@@ -33,8 +33,13 @@ public interface GenerationService extends PromptTokenizer, AutoCloseable {
     /** The text of token ids (to tell which stop string ended a completion). */
     String decode(int[] tokens);
 
-    /** Re-scores prompt+completion with the cache {@code kv} and with a full-precision cache. */
-    FidelityScores fidelity(int[] prompt, int[] completion, KvSettings kv);
+    /**
+     * Re-scores prompt + {@code result}'s completion with the cache {@code kv} and with a
+     * full-precision cache (reusing the logits {@code result} kept, if any: ask for them with
+     * {@link GenerationRequest#keepLogits}). Does not wait: requests made while others are
+     * queued are re-scored together.
+     */
+    CompletableFuture<FidelityScores> fidelity(int[] prompt, GenerationResult result, KvSettings kv);
 
     @Override
     void close();

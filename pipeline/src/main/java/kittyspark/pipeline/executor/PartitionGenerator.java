@@ -144,11 +144,12 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             return done(shared, results.failed(row, plan, n, encoded.code(), encoded.error(), startedAt));
         }
         int[] prompt = encoded.tokens();
-        GenerationRequest request = new GenerationRequest(plan.row().key(), prompt, plan.params(), kv);
         // Re-scoring against a full-precision cache only says something about a quantized cache.
         boolean checkFidelity = kv.quantized() && StableHash.inFidelitySample(plan.row().id(), cfg.fidelityFraction());
+        GenerationRequest request = new GenerationRequest(plan.row().key(), prompt, plan.params(), kv, checkFidelity);
         return new RowWork<>() {
             private String rejected;
+            private CompletableFuture<GenerationService.FidelityScores> fidelity;
 
             @Override
             public GenerationRequest request() {
@@ -160,6 +161,12 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                 try {
                     CompletableFuture<GenerationResult> f = engine.submit(request);
                     progress.prompt(prompt.length);
+                    if (checkFidelity) {
+                        // Asked as soon as the completion is known (not when the row's output is
+                        // due), so the engine re-scores the completions finishing together as one batch.
+                        fidelity = f.thenCompose(r -> r.error() == null && r.tokens().length > 0
+                                ? engine.fidelity(prompt, r, kv) : CompletableFuture.completedFuture(null));
+                    }
                     return f;
                 } catch (RuntimeException e) {
                     rejected = "rejected by the engine: " + e.getMessage();
@@ -181,11 +188,12 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                             "generation failed: " + cause, startedAt));
                 }
                 GenerationService.FidelityScores f = null;
-                if (checkFidelity && r.error() == null && r.tokens().length > 0) {
+                if (fidelity != null) {
                     try {
-                        f = engine.fidelity(prompt, r.tokens(), kv);
+                        f = fidelity.join();
                     } catch (RuntimeException e) {
-                        LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), e);
+                        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                        LOG.warn("kitty: fidelity check of row {} failed; its kv_* columns stay null", plan.row().key(), cause);
                     }
                 }
                 String stop = r.finishReason() == FinishReason.STOP

@@ -68,8 +68,11 @@ public final class RuntimeGenerationService implements GenerationService {
     }
 
     @Override
-    public FidelityScores fidelity(int[] prompt, int[] completion, KvSettings kv) {
-        KvFidelity.Result r = engine.fidelity(prompt, completion, kv);
+    public CompletableFuture<FidelityScores> fidelity(int[] prompt, GenerationResult result, KvSettings kv) {
+        return engine.fidelityAsync(prompt, result, kv).thenApply(RuntimeGenerationService::scores);
+    }
+
+    private static FidelityScores scores(KvFidelity.Result r) {
         return new FidelityScores(r.refMeanLogprob(), r.quantMeanLogprob(), r.deltaNll(), r.top1Agreement(), r.kl());
     }
 

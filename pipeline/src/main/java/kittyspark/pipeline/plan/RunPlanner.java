@@ -14,6 +14,7 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Decides, on the driver, which input rows this run generates: numbers duplicate ids by
@@ -25,7 +26,8 @@ public final class RunPlanner {
     }
 
     /**
-     * @param todo        rows to generate: input columns, then the planning columns
+     * @param todo        rows to generate: input columns, then the planning columns; persisted
+     *                    (the caller unpersists it)
      * @param inputRows   rows in the input
      * @param inputSchema the input's own columns
      * @param columns     the names of the planning columns
@@ -108,6 +110,9 @@ public final class RunPlanner {
             Done done = done(existing, prepared, cfg);
             todo = prepared.rows().join(done.rows(), done.sameKey().and(done.current()), "left_anti");
         }
+        // Persisted before counting: the count fills the cache that the length dealing and the
+        // generation then read, instead of computing every row's plan a second time.
+        todo = todo.persist(StorageLevel.MEMORY_AND_DISK());
         long inputRows = input.count();
         long todoRows = todo.count();
         return new Plan(todo, inputRows, todoRows, prepared.inputSchema(), prepared.columns());

@@ -127,7 +127,7 @@ class CapacityFeedingTest {
         }
 
         @Override
-        public FidelityScores fidelity(int[] prompt, int[] completion, KvSettings kv) {
+        public CompletableFuture<FidelityScores> fidelity(int[] prompt, GenerationResult result, KvSettings kv) {
             throw new UnsupportedOperationException();
         }
 

@@ -81,6 +81,12 @@ public final class CpuBackend implements Backend {
         return new CpuSequence(cache);
     }
 
+    /** Each row's products and attention sum in a fixed order, whatever the batch (TransformerTest pins it). */
+    @Override
+    public boolean batchInvariant() {
+        return true;
+    }
+
     @Override
     public List<float[]> forward(List<ForwardInput> batch) {
         List<Transformer.Part> parts = new ArrayList<>(batch.size());
@@ -109,7 +115,7 @@ public final class CpuBackend implements Backend {
                 if (s != null) {
                     float[] row = logits.get(i);
                     int token = s.hostSampler().next(row, 0, vocab);
-                    out[i] = new SampledToken(token, LogitMath.logProb(row, 0, vocab, token));
+                    out[i] = new SampledToken(token, LogitMath.logProb(row, 0, vocab, token), s.keepLogits() ? row : null);
                 }
             }
         });
