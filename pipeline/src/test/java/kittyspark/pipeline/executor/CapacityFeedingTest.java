@@ -44,6 +44,9 @@ class CapacityFeedingTest {
         private final Thread loop;
         private volatile boolean closed;
 
+        /** How long a step waits for submissions before it runs short. */
+        private static final long GRACE_NANOS = 200_000_000L;
+
         FakeEngine(int capacity, int total) {
             this.capacity = capacity;
             this.total = total;
@@ -56,6 +59,7 @@ class CapacityFeedingTest {
         public synchronized CompletableFuture<GenerationResult> submit(GenerationRequest request) {
             CompletableFuture<GenerationResult> f = new CompletableFuture<>();
             queue.add(new Object[] {request, f, request.params().maxNewTokens()});
+            notifyAll();
             return f;
         }
 
@@ -63,6 +67,17 @@ class CapacityFeedingTest {
             while (!closed) {
                 List<Object[]> done = new ArrayList<>();
                 synchronized (this) {
+                    // A feeder thread the OS has not run yet is scheduling, not feeding: give it
+                    // a moment to submit before a short step counts against the feeding.
+                    long until = System.nanoTime() + GRACE_NANOS;
+                    while (running.size() + queue.size() < Math.min(capacity, total - completed.get())
+                            && System.nanoTime() < until) {
+                        try {
+                            wait(5);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
                     while (running.size() < capacity && !queue.isEmpty()) {
                         running.add(queue.poll());
                     }
