@@ -1050,10 +1050,11 @@ extern "C" __global__ void __launch_bounds__(128) kitty_attention_combine(const 
 
 // Section 4, variant "i8" (kitty_attention_i8.cuh): grid (split, kv head, sequence), 32 threads,
 // dynamic shared memory i8_shared_bytes(boosted) (KittyKernels.i8SharedBytes), checked here:
-// a launch with less traps instead of writing past it. MINB 8: 8 blocks per SM (what shared
-// memory allows at D = 128, G <= 4, B <= 32), so up to 255 registers per thread.
-#define KITTY_ATTENTION_I8(D, G)                                                                                     \
-    extern "C" __global__ void __launch_bounds__(32, 8) kitty_attention_i8_d##D##_g##G(                              \
+// a launch with less traps instead of writing past it. MINB: blocks per SM, 12 for G <= 4
+// (shared memory allows 13 at D = 128, B <= 32; 168 registers per thread, no spills at D = 128),
+// 8 for G = 8, whose three B columns per head need more than 168 registers.
+#define KITTY_ATTENTION_I8(D, G, MINB)                                                                               \
+    extern "C" __global__ void __launch_bounds__(32, MINB) kitty_attention_i8_d##D##_g##G(                           \
         const float* q, const uint8_t* key_pool, const uint8_t* value_pool, const int* key_table,                   \
         const int* value_table, const kitty::SeqMeta* seqs, const __half* fp_keys, const __half* fp_values,          \
         float* part_acc, float* part_ml, int kv_heads, int sink, int value_ring, int boosted, int tiles_per_split,    \
@@ -1066,11 +1067,11 @@ extern "C" __global__ void __launch_bounds__(128) kitty_attention_combine(const 
                                   part_acc, part_ml, kv_heads, sink, value_ring, boosted, tiles_per_split,           \
                                   max_splits, scale_log2, i8_smem, blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x); \
     }
-KITTY_ATTENTION_I8(64, 1)
-KITTY_ATTENTION_I8(64, 2)
-KITTY_ATTENTION_I8(64, 4)
-KITTY_ATTENTION_I8(64, 8)
-KITTY_ATTENTION_I8(128, 1)
-KITTY_ATTENTION_I8(128, 2)
-KITTY_ATTENTION_I8(128, 4)
-KITTY_ATTENTION_I8(128, 8)
+KITTY_ATTENTION_I8(64, 1, 12)
+KITTY_ATTENTION_I8(64, 2, 12)
+KITTY_ATTENTION_I8(64, 4, 12)
+KITTY_ATTENTION_I8(64, 8, 8)
+KITTY_ATTENTION_I8(128, 1, 12)
+KITTY_ATTENTION_I8(128, 2, 12)
+KITTY_ATTENTION_I8(128, 4, 12)
+KITTY_ATTENTION_I8(128, 8, 8)

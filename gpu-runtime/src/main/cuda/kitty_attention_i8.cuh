@@ -1,6 +1,6 @@
 // Decode attention variant "i8" (kernels kitty_attention_i8_d*_g*, entries in kitty_attention.cu):
-// one warp per block (one split), pages by TMA bulk copies into the warp's own double buffer,
-// and both products on integer tensor cores (mma.m16n8k32, u8 x s8 -> s32).
+// one warp per block (one split), pages by TMA bulk copies into the warp's own key and value
+// stages, and both products on integer tensor cores (mma.m16n8k32, u8 x s8 -> s32).
 //
 // Why: the bf16 variants spend most of their issue slots turning 2-bit codes into bf16 pairs
 // (shift, mask, or, subtract per two codes) and wait at four barriers per tile. Here:
@@ -16,8 +16,11 @@
 //    three balanced base-128 digits in [-64, 64]: three columns of B. The int32 accumulators
 //    are exact (< 2^24) and the digits are recombined in fp32. The factor's error is 2^-21 of
 //    the tile's largest term, finer than the bf16 hi + lo split it replaces.
-//  - no block barriers: each warp walks its split alone, and 8 resident warps per SM keep 8
-//    tiles' pages in flight while they compute others.
+//  - no block barriers: each warp walks its split alone. One stage per page kind, staggered:
+//    the next key page is copied while this tile's softmax and value product run, the next
+//    value page while the next key product runs. That halves the shared memory of a double
+//    buffer, so 12 warps fit an SM (168 registers) instead of 8, and the SM hides one warp's
+//    dependency chains behind the others'.
 // k positions are permuted within each 32: position p holds k-row perm16(p), so a quad's 4
 // lanes read rows 1 apart (32 bytes: distinct banks) and a lane's B word covers 4 consecutive
 // positions. Columns: for G <= 4, head g's digits 0, 1 are columns 2g, 2g + 1 and digit 2 is
@@ -72,12 +75,12 @@ __device__ __forceinline__ int i8_key_stage_bytes(int D, int B) {
     return ((page > rows ? page : rows) + 15) / 16 * 16;
 }
 
-// Dynamic shared memory of one block: two stages (key page, value page), the two B operands
-// and two mbarriers.
+// Dynamic shared memory of one block: one key page stage, one value page stage, the two B
+// operands and an mbarrier per stage.
 template <int D, int G>
 __device__ __forceinline__ int i8_shared_bytes(int B) {
     using S = I8Shape<D, G>;
-    return 2 * (i8_key_stage_bytes(D, B) + S::VSTAGE) + S::BK_BYTES + S::BV_BYTES + 16;
+    return i8_key_stage_bytes(D, B) + S::VSTAGE + S::BK_BYTES + S::BV_BYTES + 16;
 }
 
 constexpr float I8_MAGIC = 12582912.0f;  // 1.5 * 2^23: x + MAGIC rounds x to an integer held in the low mantissa bits
@@ -574,21 +577,28 @@ __device__ __forceinline__ void i8_fp16_values(const __half* __restrict__ fp_val
 
 // ---- the kernel -------------------------------------------------------------------------------
 
-// One thread (lane 0): expect the tile's bytes on the stage's mbarrier, start the copies.
+// One thread (lane 0): expect the tile's key page (if packed) on the key stage's mbarrier and
+// start its copy; the same for the value page. A tile whose rows are fp16 still arrives (with 0
+// bytes), so each barrier completes one phase per tile.
 template <int D>
-__device__ __forceinline__ void i8_issue(uint8_t* stage, int kstage, uint64_t* bar, const TileInfo& ti, const SeqMeta& sm,
-                                         int h, int kv_heads, int B, const uint8_t* key_pool, const uint8_t* value_pool,
-                                         const int* key_table, const int* value_table) {
+__device__ __forceinline__ void i8_issue_keys(uint8_t* kst, uint64_t* bar, const TileInfo& ti, const SeqMeta& sm, int h,
+                                              int kv_heads, int B, const uint8_t* key_pool, const int* key_table) {
     const uint32_t kbytes = i8_key_page_bytes(D, B);
-    const uint32_t vbytes = I8Shape<D, 1>::VSTAGE;
-    mbar_arrive_expect_tx(bar, (ti.key_packed ? kbytes : 0u) + (ti.value_packed ? vbytes : 0u));
+    mbar_arrive_expect_tx(bar, ti.key_packed ? kbytes : 0u);
     if (ti.key_packed) {
         const int page = key_table[sm.key_table_offset + ti.body];
-        bulk_copy(stage, key_pool + ((size_t) page * kv_heads + h) * kbytes, kbytes, bar);
+        bulk_copy(kst, key_pool + ((size_t) page * kv_heads + h) * kbytes, kbytes, bar);
     }
+}
+
+template <int D>
+__device__ __forceinline__ void i8_issue_values(uint8_t* vst, uint64_t* bar, const TileInfo& ti, const SeqMeta& sm, int h,
+                                                int kv_heads, const uint8_t* value_pool, const int* value_table) {
+    const uint32_t vbytes = I8Shape<D, 1>::VSTAGE;
+    mbar_arrive_expect_tx(bar, ti.value_packed ? vbytes : 0u);
     if (ti.value_packed) {
         const int page = value_table[sm.value_table_offset + ti.body];
-        bulk_copy(stage + kstage, value_pool + ((size_t) page * kv_heads + h) * vbytes, vbytes, bar);
+        bulk_copy(vst, value_pool + ((size_t) page * kv_heads + h) * vbytes, vbytes, bar);
     }
 }
 
@@ -607,9 +617,9 @@ __device__ void attention_i8(const float* __restrict__ q, const uint8_t* __restr
     if (t_begin >= tiles) return;
     const int t_end = min(tiles, t_begin + tiles_per_split);
     const int gid = lane >> 2, tig = lane & 3;
-    const int kstage = i8_key_stage_bytes(D, B);
-    const int stage = kstage + S::VSTAGE;
-    uint8_t* bk = smem + 2 * stage;
+    uint8_t* kst = smem;
+    uint8_t* vst = kst + i8_key_stage_bytes(D, B);
+    uint8_t* bk = vst + S::VSTAGE;
     uint8_t* bv = bk + S::BK_BYTES;
     uint64_t* bar = reinterpret_cast<uint64_t*>(bv + S::BV_BYTES);
     const size_t qrow0 = ((size_t) b * kv_heads + h) * G;  // first query head of this kv head's group
@@ -618,8 +628,9 @@ __device__ void attention_i8(const float* __restrict__ q, const uint8_t* __restr
         mbar_init(&bar[0], 1);
         mbar_init(&bar[1], 1);
         fence_mbarrier_init();
-        i8_issue<D>(smem, kstage, &bar[0], tile_info(t_begin, sm, sink), sm, h, kv_heads, B, key_pool, value_pool, key_table,
-                    value_table);
+        const TileInfo first = tile_info(t_begin, sm, sink);
+        i8_issue_keys<D>(kst, &bar[0], first, sm, h, kv_heads, B, key_pool, key_table);
+        i8_issue_values<D>(vst, &bar[1], first, sm, h, kv_heads, value_pool, value_table);
     }
     // every full-precision row this warp will read, pulled into L2 now
     for (int tile = t_begin; tile < t_end; tile++) {
@@ -658,17 +669,10 @@ __device__ void attention_i8(const float* __restrict__ q, const uint8_t* __restr
 
 #pragma unroll 1
     for (int tile = t_begin; tile < t_end; tile++) {
-        const int it = tile - t_begin, buf = it & 1;
+        const uint32_t parity = (tile - t_begin) & 1;
         const TileInfo ti = tile_info(tile, sm, sink);
-        __syncwarp();  // every lane is done with the previous tile's stage and B operands
-        if (lane == 0 && tile + 1 < t_end) {
-            fence_proxy_async();
-            i8_issue<D>(smem + (buf ^ 1) * stage, kstage, &bar[buf ^ 1], tile_info(tile + 1, sm, sink), sm, h, kv_heads, B,
-                        key_pool, value_pool, key_table, value_table);
-        }
-        mbar_wait(&bar[buf], (it >> 1) & 1);  // this tile's pages landed
-        const uint8_t* kst = smem + buf * stage;
-        const uint8_t* vst = kst + kstage;
+        const bool more = tile + 1 < t_end;
+        mbar_wait(&bar[0], parity);  // this tile's key page landed
 
         float sc[S::HPT][16];
         if (ti.key_packed) {
@@ -679,6 +683,11 @@ __device__ void attention_i8(const float* __restrict__ q, const uint8_t* __restr
         } else {
             i8_fp16_scores<D, G>(fp_keys, q, sm, ti, sink, kv_heads, h, qrow0, scale_log2, lane, gid, tig,
                                  reinterpret_cast<float*>(bv), sc);
+        }
+        __syncwarp();  // every lane is done with the key stage: the next key page may land there
+        if (lane == 0 && more) {
+            fence_proxy_async();
+            i8_issue_keys<D>(kst, &bar[0], tile_info(tile + 1, sm, sink), sm, h, kv_heads, B, key_pool, key_table);
         }
 
         // online softmax of the lane's 16 tokens, per head (m is uniform over the head's 8 lanes)
@@ -703,6 +712,7 @@ __device__ void attention_i8(const float* __restrict__ q, const uint8_t* __restr
             l_run[u] = l_run[u] * alpha[u] + psum;
         }
 
+        mbar_wait(&bar[1], parity);  // and its value page
         if (ti.value_packed) {
             float invf[S::HPT];
             i8_value_operand<D, G>(vst, bv, p, alpha, gid, tig, invf, pm_run);
@@ -713,6 +723,11 @@ __device__ void attention_i8(const float* __restrict__ q, const uint8_t* __restr
             for (int u = 0; u < S::HPT; u++) pm_run[u] *= alpha[u];
             i8_fp16_values<D, G>(fp_values, sm, ti, sink, value_ring, kv_heads, h, lane, gid, tig, p, alpha,
                                  reinterpret_cast<float*>(bv), out);
+        }
+        __syncwarp();  // every lane is done with the value stage and the B operands
+        if (lane == 0 && more) {
+            fence_proxy_async();
+            i8_issue_values<D>(vst, &bar[1], tile_info(tile + 1, sm, sink), sm, h, kv_heads, value_pool, value_table);
         }
     }
 

@@ -110,10 +110,10 @@ def i8_shared_bytes(D, G, B):
     key_page = 32 * (D + B) + (D if B > 0 else 0) + 4 * D
     key_stage = (max(key_page, 32 * (D + 32 * (-(-B // 32)))) + 15) // 16 * 16
     value_stage = P * (D // 4) + 4 * P
-    return 2 * (key_stage + value_stage) + ncol * key_stride * 4 + max(ncol * 36 * 4, 4 * G * D, 512 * G) + 16
+    return key_stage + value_stage + ncol * key_stride * 4 + max(ncol * 36 * 4, 4 * G * D, 512 * G) + 16
 
 
-RESIDENT = {"i8": 8, "bulk": 6, "": 6}  # blocks per SM the planner assumes (KittyCache asks the driver)
+RESIDENT = {"i8": 12, "bulk": 6, "": 6}  # blocks per SM the planner assumes (KittyCache asks the driver)
 
 
 def jobs_array(cp, pairs):

@@ -44,9 +44,9 @@ public record KittyKernels(int headDim, int groupSize) {
     }
 
     /**
-     * kitty_attention_i8.cuh's {@code i8_shared_bytes}: two stages of a key page (with room for
-     * every high-plane row its boosted k-tiles read) and a value page, the two B operands (digit
-     * columns, rows padded to 4 mod 8 words), and two mbarriers.
+     * kitty_attention_i8.cuh's {@code i8_shared_bytes}: one stage for a key page (with room for
+     * every high-plane row its boosted k-tiles read) and one for a value page, the two B operands
+     * (digit columns, rows padded to 4 mod 8 words), and an mbarrier per stage.
      */
     public int i8SharedBytes(int boosted) {
         if (boosted < 0 || boosted > maxBoosted()) {
@@ -63,7 +63,7 @@ public record KittyKernels(int headDim, int groupSize) {
         int keyRows = 32 * (d + 32 * ((boosted + 31) / 32));
         int keyStage = (Math.max(keyPage, keyRows) + 15) / 16 * 16;
         int valueStage = PAGE_SIZE * (d / 4) + 4 * PAGE_SIZE;
-        return 2 * (keyStage + valueStage) + keyOperand + valueOperand + 16;
+        return keyStage + valueStage + keyOperand + valueOperand + 16;
     }
 
     public static String quantizeKeys(boolean fp16Source) {
