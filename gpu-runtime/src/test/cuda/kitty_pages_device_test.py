@@ -49,23 +49,40 @@ def cpu_checks(golden_dir):
 
 
 # ------------------------------------------------------------------------------------------------
+def ptx_file(path):
+    """A loadable PTX file for one module: the shipped one is xz-compressed (the Java loader
+    decompresses it), so it is unpacked to a temporary file; a plain .ptx (a local nvcc build) is
+    used as is. RawModule(path=) takes PTX, RawModule(code=) would compile CUDA C."""
+    import lzma
+    import tempfile
+    if os.path.exists(path):
+        return path
+    with lzma.open(path + ".xz", "rb") as f:
+        text = f.read()
+    tmp = tempfile.NamedTemporaryFile(prefix=os.path.basename(path) + ".", suffix=".ptx", delete=False)
+    with tmp:
+        tmp.write(text)
+    return tmp.name
+
+
 class Kernels:
     def __init__(self, cp, *ptx):
         self.cp = cp
-        self.mods = [cp.RawModule(path=p) for p in ptx]
+        self.mods = [cp.RawModule(path=ptx_file(p)) for p in ptx]
         self.fn = {}
         self.carveout_set = []
 
     def get(self, name):
         if name not in self.fn:
+            errors = []
             for m in self.mods:
                 try:
                     self.fn[name] = m.get_function(name)
                     break
-                except Exception:  # noqa: BLE001 - not in this module
-                    continue
+                except Exception as e:  # noqa: BLE001 - not in this module; kept for the message
+                    errors.append(repr(e))
             else:
-                raise KeyError(f"no kernel {name}")
+                raise KeyError(f"no kernel {name}: {'; '.join(errors)}")
         return self.fn[name]
 
     def quantize_keys(self, jobs, n_jobs, kv_heads, p, d, b, token_stride, head_stride, f16):
