@@ -144,11 +144,11 @@ def num_tiles(length, S, P=128):
     return (sink + P - 1) // P + ((length - S + P - 1) // P if length > S else 0)
 
 
-def plan_tiles_per_split(lengths, kv_heads, sm_count, S, resident_blocks_per_sm=6, P=128, waves=4):
-    """Mirror of the Java KittyAttentionPlan: about `waves` waves of resident blocks."""
+def plan_tiles_per_split(lengths, kv_heads, sm_count, S, resident_blocks_per_sm=6, P=128, fill=4.0):
+    """Mirror of the Java KittyAttentionPlan: the fewest splits giving `fill` blocks per resident slot."""
     max_tiles = max(num_tiles(n, S, P) for n in lengths)
     pairs = len(lengths) * kv_heads
-    target = waves * sm_count * resident_blocks_per_sm
+    target = max(1, math.ceil(fill * sm_count * resident_blocks_per_sm))
     splits = max(1, min(max_tiles, -(-target // pairs)))
     return max(1, -(-max_tiles // splits))
 

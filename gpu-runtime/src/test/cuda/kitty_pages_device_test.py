@@ -131,6 +131,11 @@ def i8_shared_bytes(D, G, B):
 
 
 RESIDENT = {"i8": 12, "bulk": 6, "": 6}  # blocks per SM the planner assumes (KittyCache asks the driver)
+FILL = {"i8": 0.6, "bulk": 4.0, "": 4.0}  # KittyAttentionVariant.fill(): blocks per resident slot the plan aims for
+
+
+def planned_tps(lengths, kv_heads, sm_count, S, variant):
+    return ref.plan_tiles_per_split(lengths, kv_heads, sm_count, S, RESIDENT[variant], fill=FILL[variant])
 
 
 def jobs_array(cp, pairs):
@@ -296,7 +301,7 @@ def attention_on_device(kern, cp, rng, sm_count, quick=False, variants=("i8", "b
         a, want = build_batch(cp, rng, lengths, D, G, Hkv, S, B, W, R)
         max_tiles = max(ref.num_tiles(n, S) for n in lengths)
         for tps, variant in [(x, v) for v in variants for x in tps_list]:
-            t = tps or ref.plan_tiles_per_split(lengths, Hkv, sm_count, S, RESIDENT[variant])
+            t = tps or planned_tps(lengths, Hkv, sm_count, S, variant)
             ms = -(-max_tiles // t)
             a["pacc"] = cp.full((len(lengths), Hkv * G, ms, D), np.nan, dtype=cp.float32)
             a["pml"] = cp.full((len(lengths), Hkv * G, ms, 2), np.nan, dtype=cp.float32)
@@ -424,9 +429,10 @@ def bench(kern, cp, sm_count, out_rows, variants, batches=(1, 64, 256)):
                 lay.append(a)
             lengths = [L] * batch
             tiles = ref.num_tiles(L, S)
-            planned = ref.plan_tiles_per_split(lengths, Hkv, sm_count, S)
-            cand = sorted({planned, 1, 2, 4, 6, 8, 11, 16, 33, tiles})
+            plans = {vvar: planned_tps(lengths, Hkv, sm_count, S, vvar) for _, _, vvar in variants}
+            cand = sorted(set(plans.values()) | {1, 2, 4, 6, 8, 11, 16, 33, tiles})
             for vname, vkern, vvar in variants:
+              planned = plans[vvar]
               results = {}
               for tps in cand:
                 ms_ = -(-tiles // tps)
@@ -491,7 +497,7 @@ def main():
     kern = Kernels(cp, os.path.join(args.ptx_dir, "kitty_quantize.ptx"), os.path.join(args.ptx_dir, "kitty_attention.ptx"))
     if args.profile:
         a, _, _, _, _ = synth_layer(cp, kern, 64, 8192, 128, 4, 8, 32, 32, 128, 256, 5)
-        tps = ref.plan_tiles_per_split([8192] * 64, 8, sm_count, 32)
+        tps = planned_tps([8192] * 64, 8, sm_count, 32, "i8")
         ms_ = -(-ref.num_tiles(8192, 32) // tps)
         a["pacc"] = cp.empty((64, 32, ms_, 128), dtype=cp.float32)
         a["pml"] = cp.empty((64, 32, ms_, 2), dtype=cp.float32)

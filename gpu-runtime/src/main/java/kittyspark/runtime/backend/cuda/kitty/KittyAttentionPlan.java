@@ -8,15 +8,14 @@ package kittyspark.runtime.backend.cuda.kitty;
  * (maxSplits, kvHeads, batch) and blocks past a sequence's last tile exit at once. The
  * combine kernel merges the splits of each (sequence, query head).
  *
- * <p>Splits are chosen so the launch has about {@link #WAVES} waves of resident blocks: a few
- * long sequences still fill the GPU, and a full batch does not pay for splits it does not
- * need. Tiles per split are the longest sequence's tiles divided by the split count, rounded
- * up, rather than a fixed chunk, so its splits are near equal.
+ * <p>Splits are the fewest that give the launch {@code fill} blocks per resident block slot
+ * (the kernel's, {@link KittyAttentionVariant#fill()}): a few long sequences still fill the
+ * GPU, and a full batch does not pay for splits it does not need. Tiles per split are the
+ * longest sequence's tiles divided by the split count, rounded up, rather than a fixed chunk,
+ * so its splits are near equal.
  */
 public record KittyAttentionPlan(int batch, int kvHeads, int queryHeads, int headDim, int sink, int tilesPerSplit,
                                  int maxSplits) {
-    /** Waves of resident blocks the plan aims for. */
-    public static final int WAVES = 4;
 
     /** Tiles the kernel walks for a sequence of {@code length} tokens (the current one included). */
     public static int tiles(int length, int sink) {
@@ -31,23 +30,29 @@ public record KittyAttentionPlan(int batch, int kvHeads, int queryHeads, int hea
      * @param smCount              multiprocessors of the device
      * @param residentBlocksPerSm  attention blocks one multiprocessor holds at once (see the
      *                             kernel's launch bounds and shared memory)
+     * @param fill                 blocks with work per resident block slot to aim for
      */
     public static KittyAttentionPlan plan(int[] lengths, int sink, int kvHeads, int queryHeads, int headDim,
-                                          int smCount, int residentBlocksPerSm) {
+                                          int smCount, int residentBlocksPerSm, double fill) {
         if (lengths.length == 0 || kvHeads <= 0 || queryHeads % kvHeads != 0 || smCount <= 0
-                || residentBlocksPerSm <= 0) {
-            throw new IllegalArgumentException("need sequences, kv heads dividing query heads, and a device");
+                || residentBlocksPerSm <= 0 || !(fill > 0)) {
+            throw new IllegalArgumentException("need sequences, kv heads dividing query heads, a device and a fill > 0");
         }
         int maxTiles = 1;
         for (int length : lengths) {
             maxTiles = Math.max(maxTiles, tiles(length, sink));
         }
         long pairs = (long) lengths.length * kvHeads;
-        long target = (long) WAVES * smCount * residentBlocksPerSm;
+        long target = targetBlocks(smCount, residentBlocksPerSm, fill);
         int splits = (int) Math.max(1, Math.min(maxTiles, (target + pairs - 1) / pairs));
         int tilesPerSplit = (maxTiles + splits - 1) / splits;
         int maxSplits = (maxTiles + tilesPerSplit - 1) / tilesPerSplit;
         return new KittyAttentionPlan(lengths.length, kvHeads, queryHeads, headDim, sink, tilesPerSplit, maxSplits);
+    }
+
+    /** Blocks with work a launch aims for: {@code fill} per resident block slot, at least one. */
+    public static long targetBlocks(int smCount, int residentBlocksPerSm, double fill) {
+        return Math.max(1, (long) Math.ceil(fill * smCount * residentBlocksPerSm));
     }
 
     /** Splits (blocks with work) of a sequence of this length. */

@@ -95,7 +95,9 @@ public final class KittyCache implements AutoCloseable {
         this.scratchPages = (2 * maxRows + 15) / 16 + this.maxBatch + 16;
         this.stageRows = maxRows + 8 * (config.valueWindow() + 2 * config.pageSize());
         selectAttention(attention);
-        this.partialCap = KittyAttentionPlan.WAVES * smCount * residentBlocks / kvHeads + this.maxBatch + 1;
+        // sized for the variant that splits most, so a benchmark switching variants keeps its plans
+        this.partialCap = (int) (KittyAttentionPlan.targetBlocks(smCount, residentBlocks, KittyAttentionVariant.maxFill())
+                / kvHeads) + this.maxBatch + 1;
         long scratchBytes = (long) scratchPages * kvHeads * 16 * headDim * 2;
         long stageBytes = (long) stageRows * kvw * 2;
         long decodeBytes = 4L * this.maxBatch * paddedHeads * headDim;
@@ -342,7 +344,7 @@ public final class KittyCache implements AutoCloseable {
         s.decodeFp16Bytes = kvHeads * decode.fp16RowsRead() * headDim * KittyFpTail.BYTES_PER_ELEMENT;
         if (p.decodeCount() > 0) {
             KittyAttentionPlan a = KittyAttentionPlan.plan(decode.lengths(), config.sink(), kvHeads, paddedHeads, headDim, smCount,
-                    residentBlocks);
+                    residentBlocks, attention.fill());
             s.attention = fitPartials(a, decode.lengths());
         }
         pack.reset();
