@@ -47,11 +47,26 @@ __device__ __forceinline__ const __half* fp_key_row(const __half* fp_keys, const
     return fp_keys + (((size_t) sm.fp_slot * (sink + ATTN_P) + row) * kv_heads + h) * D;
 }
 
+// Row `row` of a sequence's fp16 values (sink rows, then the value ring).
+template <int D>
+__device__ __forceinline__ const __half* fp_value_ring_row(const __half* fp_values, const SeqMeta& sm, int row, int sink,
+                                                           int value_ring, int kv_heads, int h) {
+    return fp_values + (((size_t) sm.fp_slot * (sink + value_ring) + row) * kv_heads + h) * D;
+}
+
 template <int D>
 __device__ __forceinline__ const __half* fp_value_row(const __half* fp_values, const SeqMeta& sm, int pos, int sink,
                                                       int value_ring, int kv_heads, int h) {
     const int row = pos < sink ? pos : sink + (pos - sink) % value_ring;
-    return fp_values + (((size_t) sm.fp_slot * (sink + value_ring) + row) * kv_heads + h) * D;
+    return fp_value_ring_row<D>(fp_values, sm, row, sink, value_ring, kv_heads, h);
+}
+
+// The row of a tile's first token in its fp16 values. The tile's rows are consecutive from
+// there: a sink tile's are rows start.., and a body tile starts at a multiple of P in the value
+// ring (itself a multiple of P rows), so its <= P rows never wrap and token t is this row plus t,
+// with no division per row (the modulo per row drew a tenth of the i8 kernel's stall samples).
+__device__ __forceinline__ int fp_value_tile_row(const TileInfo& ti, int sink, int value_ring) {
+    return ti.sink ? ti.start : sink + (ti.start - sink) % value_ring;
 }
 
 // Within each group of 16, position perm16(x) holds x (the low two 2-bit fields swapped): the

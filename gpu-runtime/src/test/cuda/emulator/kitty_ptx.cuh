@@ -4,6 +4,7 @@
 // that would only pass on the phase before the first, stops the run; mma.sync is computed from
 // all 32 lanes' fragments exactly as the PTX ISA lays them out.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -31,6 +32,7 @@ inline std::map<const void*, EmuBarrier>& emu_barriers() {
 }
 
 inline void prefetch_l2(const void*) {}
+inline float exp2_approx(float x) { return std::exp2(x); }
 inline void mbar_init(uint64_t* bar, int count) {
     if (count != 1) emu::fail("mbarrier count other than 1");
     emu_barriers()[bar] = EmuBarrier{};
