@@ -283,21 +283,30 @@ __device__ __forceinline__ void i8_key_operand(const uint8_t* kst, uint8_t* bk, 
             }
         }
         __syncwarp();
-        // high-region words holding a boosted slot, per column: position p holds slot perm16(p)
-        const int words = 4 * ((B + 15) / 16);
-        const float rw = 1.f / (float) words;
-        for (int i = lane; i < 3 * G * words; i += 32) {
-            const int c = (int) (((float) i + 0.5f) * rw);  // exact: i < 3 G words <= 384
-            const int w = i - c * words;
-            const int col = i8_col<G>(c / 3, c % 3);
-            const uint8_t* low = bk + col * S::KRSW * 4;
-            uint32_t word = 0u;
+        // high-region words holding a boosted slot, per column (position p holds slot perm16(p)):
+        // a lane keeps one word index w and takes every step-th column, so the 4 source positions
+        // of its word are read once for all the columns
+        const int words = 4 * ((B + 15) / 16);  // 4, 8, 12 or 16
+        const int step = 32 / words;
+        const int c0 = (int) (((float) lane + 0.5f) / (float) words);  // exact: lane / words
+        const int w = lane - c0 * words;
+        if (c0 < step) {
+            int src[4];
 #pragma unroll
             for (int e = 0; e < 4; e++) {
                 const int sl = perm16(4 * w + e);
-                if (sl < B) word |= (uint32_t) low[inv[sl]] << (8 * e);
+                src[e] = sl < B ? inv[sl] : -1;
             }
-            bk32[col * S::KRSW + D / 4 + w] = word;
+            for (int c = c0; c < 3 * G; c += step) {
+                const int col = i8_col<G>(c / 3, c % 3);
+                const uint8_t* low = bk + col * S::KRSW * 4;
+                uint32_t word = 0u;
+#pragma unroll
+                for (int e = 0; e < 4; e++) {
+                    if (src[e] >= 0) word |= (uint32_t) low[src[e]] << (8 * e);
+                }
+                bk32[col * S::KRSW + D / 4 + w] = word;
+            }
         }
     }
 #pragma unroll
